@@ -1,0 +1,12 @@
+# ckpt_module(NAME <dotted.name> [INTERFACE file...] [SOURCES file...] [DEPS target...])
+# One named module per folder: module name = folder path = target name
+# (`ckpt.policy` lives in modules/ckpt/policy and is the target ckpt.policy).
+function(ckpt_module)
+  cmake_parse_arguments(M "" "NAME" "INTERFACE;SOURCES;DEPS" ${ARGN})
+  add_library(${M_NAME} STATIC)
+  target_sources(${M_NAME}
+    PUBLIC FILE_SET CXX_MODULES FILES ${M_INTERFACE}
+    PRIVATE ${M_SOURCES})
+  target_compile_features(${M_NAME} PUBLIC cxx_std_20)
+  target_link_libraries(${M_NAME} PUBLIC ${M_DEPS} PRIVATE ckpt_warnings)
+endfunction()

@@ -1,0 +1,88 @@
+// The C++ conformance adapter (protocol v1): reads cases, drives ckpt.hook or
+// ckpt.legacy, applies each plan to a real sandbox directory, and prints
+// observations. This is shell code: all policy lives in the modules.
+#pragma once
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+import ckpt;
+
+namespace adapter {
+
+/// A case that does not follow the protocol (exit status 2, not an observation).
+struct Malformed {
+  std::string reason;
+};
+
+struct EventSpec {
+  std::string hook;
+  std::optional<std::int64_t> epoch, iter, batch_idx;
+  ckpt::py::Dict metrics;
+};
+
+struct Case {
+  std::string id;
+  std::string profile;  // "mmengine" or "mmcv"
+  ckpt::py::Dict hook;
+  std::string work_dir;
+  std::string runner_kind = "epoch";
+  std::int64_t max_epochs = 0, max_iters = 0;
+  bool has_max_epochs = false, has_max_iters = false;
+  ckpt::py::Value runner_meta;
+  ckpt::py::Dict runtime_info;
+  std::vector<std::string> files;
+  std::vector<EventSpec> events;
+};
+
+/// Reads a parsed JSON case; throws Malformed.
+Case parse_case(const ckpt::py::Value& json);
+
+/// An exception the implementation under test raised, as the protocol reports it.
+struct Raised {
+  std::string type;
+  std::string message;
+};
+
+/// The sandbox: a real directory, plus what one event did to it.
+class Sandbox {
+ public:
+  explicit Sandbox(std::filesystem::path root);
+  const std::string& root() const { return root_; }
+  /// `os.path.join(root, rel)`.
+  std::string join(const std::string& rel) const;
+  /// Drops the sandbox prefix from a path-like string.
+  std::string relative(const std::string& s) const;
+  ckpt::py::Value relative(const ckpt::py::Value& v) const;
+
+  void create_entry(const std::string& rel);  // protocol 2 `files`
+  void make_dirs(const std::string& abs);
+
+  // Effects. Each throws Raised as the reference would raise.
+  void remove_checkpoint(const ckpt::RemoveCheckpoint& effect);
+  void remove_until_gap(const ckpt::RemoveUntilGap& series);
+  void write_checkpoint(const std::string& path, const ckpt::py::Dict& content);
+  void write_text(const std::string& path, const std::string& content);
+  void publish(const ckpt::Publish& p);
+  void symlink(const std::string& link, const std::string& target);
+
+  // Observation of the last event.
+  std::vector<std::string> removed;
+  std::map<std::string, std::string> text;
+  std::vector<std::string> list_files() const;
+  std::map<std::string, std::string> list_links() const;
+
+ private:
+  std::string root_;
+};
+
+/// Runs one case in `sandbox_root` and returns the observation.
+ckpt::py::Value run_case(const Case& c, const std::filesystem::path& sandbox_root);
+
+/// Hex SHA-256 of `data`.
+std::string sha256_hex(const std::string& data);
+
+}  // namespace adapter

@@ -1,0 +1,106 @@
+// Reading a case: protocol section 2. Anything off-protocol is Malformed.
+#include <cstdint>
+#include <limits>
+#include <string>
+#include "adapter.hpp"
+
+namespace adapter {
+
+namespace py = ckpt::py;
+
+namespace {
+
+const py::Value* field(const py::Dict& d, const char* key) { return py::find(d, key); }
+
+std::string need_string(const py::Dict& d, const char* key, const std::string& where) {
+  const auto* v = field(d, key);
+  if (!v || !v->is<std::string>()) throw Malformed{where + "." + key + " must be a string"};
+  return v->as<std::string>();
+}
+
+std::optional<std::int64_t> opt_int(const py::Dict& d, const char* key, const std::string& where) {
+  const auto* v = field(d, key);
+  if (!v || v->is_none()) return std::nullopt;
+  if (!v->is<std::int64_t>()) throw Malformed{where + "." + key + " must be an integer"};
+  return v->as<std::int64_t>();
+}
+
+const std::set<std::string> mmengine_hooks{"before_train", "after_train_iter", "after_train_epoch", "after_val_epoch",
+                                           "after_train"};
+const std::set<std::string> mmcv_hooks{"before_run", "after_train_iter", "after_train_epoch", "after_run"};
+
+// Protocol 2: metric values NaN/Infinity/-Infinity arrive as strings.
+py::Value decode_metric(const py::Value& v) {
+  if (v.is<std::string>()) {
+    const auto& s = v.as<std::string>();
+    if (s == "NaN") return py::Value(std::numeric_limits<double>::quiet_NaN());
+    if (s == "Infinity") return py::Value(std::numeric_limits<double>::infinity());
+    if (s == "-Infinity") return py::Value(-std::numeric_limits<double>::infinity());
+  }
+  return v;
+}
+
+}  // namespace
+
+Case parse_case(const py::Value& json) {
+  if (!json.is<py::Dict>()) throw Malformed{"a case must be a JSON object"};
+  const auto& d = json.as<py::Dict>();
+  Case c;
+  const auto* id = field(d, "id");
+  c.id = id && id->is<std::string>() ? id->as<std::string>() : "";
+  const auto* profile = field(d, "profile");
+  c.profile = profile ? (profile->is<std::string>() ? profile->as<std::string>() : "?") : "mmengine";
+  if (c.profile != "mmengine" && c.profile != "mmcv") throw Malformed{"profile must be \"mmengine\" or \"mmcv\""};
+  if (const auto* hook = field(d, "hook"); hook && !hook->is_none()) {
+    if (!hook->is<py::Dict>()) throw Malformed{"hook must be an object"};
+    c.hook = hook->as<py::Dict>();
+  }
+  const auto* runner = field(d, "runner");
+  if (!runner || !runner->is<py::Dict>()) throw Malformed{"runner must be an object"};
+  const auto& r = runner->as<py::Dict>();
+  c.work_dir = need_string(r, "work_dir", "runner");
+  if (const auto* kind = field(r, "kind"); kind && !kind->is_none()) {
+    if (!kind->is<std::string>() || (kind->as<std::string>() != "epoch" && kind->as<std::string>() != "iter"))
+      throw Malformed{"runner.kind must be \"epoch\" or \"iter\""};
+    c.runner_kind = kind->as<std::string>();
+  }
+  if (auto m = opt_int(r, "max_epochs", "runner")) { c.max_epochs = *m; c.has_max_epochs = true; }
+  if (auto m = opt_int(r, "max_iters", "runner")) { c.max_iters = *m; c.has_max_iters = true; }
+  if (const auto* meta = field(r, "meta")) c.runner_meta = *meta;
+  if (const auto* info = field(d, "runtime_info"); info && !info->is_none()) {
+    if (!info->is<py::Dict>()) throw Malformed{"runtime_info must be an object"};
+    c.runtime_info = info->as<py::Dict>();
+  }
+  if (const auto* files = field(d, "files"); files && !files->is_none()) {
+    if (!files->is<py::List>()) throw Malformed{"files must be a list"};
+    for (const auto& f : files->as<py::List>()) {
+      if (!f.is<std::string>() || f.as<std::string>().empty()) throw Malformed{"files entries must be non-empty strings"};
+      const auto& p = f.as<std::string>();
+      if (p.front() == '/' || p.find("..") != std::string::npos) throw Malformed{"files entry escapes the sandbox: " + p};
+      c.files.push_back(p);
+    }
+  }
+  const auto* events = field(d, "events");
+  if (!events || !events->is<py::List>()) throw Malformed{"events must be a list"};
+  const auto& allowed = c.profile == "mmcv" ? mmcv_hooks : mmengine_hooks;
+  std::size_t n = 0;
+  for (const auto& e : events->as<py::List>()) {
+    std::string where = "events[" + std::to_string(n++) + "]";
+    if (!e.is<py::Dict>()) throw Malformed{where + " must be an object"};
+    const auto& ed = e.as<py::Dict>();
+    EventSpec spec;
+    spec.hook = need_string(ed, "hook", where);
+    if (!allowed.count(spec.hook)) throw Malformed{where + ".hook '" + spec.hook + "' is not a " + c.profile + " call"};
+    spec.epoch = opt_int(ed, "epoch", where);
+    spec.iter = opt_int(ed, "iter", where);
+    spec.batch_idx = opt_int(ed, "batch_idx", where);
+    if (const auto* metrics = field(ed, "metrics"); metrics && !metrics->is_none()) {
+      if (!metrics->is<py::Dict>()) throw Malformed{where + ".metrics must be an object"};
+      for (const auto& [k, v] : metrics->as<py::Dict>()) spec.metrics.emplace_back(k, decode_metric(v));
+    }
+    c.events.push_back(std::move(spec));
+  }
+  return c;
+}
+
+}  // namespace adapter

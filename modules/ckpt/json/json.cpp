@@ -1,0 +1,257 @@
+// Bodies of ckpt.json: a recursive-descent parser and a printer.
+module;
+#include <charconv>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <limits>
+#include <string>
+#include <string_view>
+#include <system_error>
+module ckpt.json;
+
+namespace ckpt::json {
+
+namespace {
+
+class Parser {
+ public:
+  explicit Parser(std::string_view text) : s_(text) {}
+
+  py::Result<py::Value> document() {
+    auto v = value(0);
+    if (!v) return v;
+    skip_ws();
+    if (i_ != s_.size()) return fail("Extra data");
+    return v;
+  }
+
+ private:
+  std::string_view s_;
+  std::size_t i_ = 0;
+
+  py::PyError fail(const std::string& what) const {
+    return {"JSONDecodeError", what + " at offset " + std::to_string(i_), ""};
+  }
+  void skip_ws() {
+    while (i_ < s_.size() && (s_[i_] == ' ' || s_[i_] == '\t' || s_[i_] == '\n' || s_[i_] == '\r')) ++i_;
+  }
+  bool literal(std::string_view word) {
+    if (s_.substr(i_, word.size()) != word) return false;
+    i_ += word.size();
+    return true;
+  }
+
+  py::Result<py::Value> value(int depth) {
+    if (depth > 512) return fail("Nesting too deep");
+    skip_ws();
+    if (i_ >= s_.size()) return fail("Expecting value");
+    char c = s_[i_];
+    if (c == '{') return object(depth);
+    if (c == '[') return array(depth);
+    if (c == '"') {
+      auto str = string();
+      if (!str) return str.error();
+      return py::Value(std::move(str).value());
+    }
+    if (literal("null")) return py::Value();
+    if (literal("true")) return py::Value(true);
+    if (literal("false")) return py::Value(false);
+    if (literal("NaN")) return py::Value(std::numeric_limits<double>::quiet_NaN());
+    if (literal("Infinity")) return py::Value(std::numeric_limits<double>::infinity());
+    if (literal("-Infinity")) return py::Value(-std::numeric_limits<double>::infinity());
+    return number();
+  }
+
+  py::Result<py::Value> object(int depth) {
+    ++i_;
+    py::Dict d;
+    skip_ws();
+    if (i_ < s_.size() && s_[i_] == '}') { ++i_; return py::Value(std::move(d)); }
+    for (;;) {
+      skip_ws();
+      if (i_ >= s_.size() || s_[i_] != '"') return fail("Expecting property name enclosed in double quotes");
+      auto key = string();
+      if (!key) return key.error();
+      skip_ws();
+      if (i_ >= s_.size() || s_[i_] != ':') return fail("Expecting ':' delimiter");
+      ++i_;
+      auto v = value(depth + 1);
+      if (!v) return v;
+      py::set(d, *key, std::move(v).value());
+      skip_ws();
+      if (i_ < s_.size() && s_[i_] == ',') { ++i_; continue; }
+      if (i_ < s_.size() && s_[i_] == '}') { ++i_; return py::Value(std::move(d)); }
+      return fail("Expecting ',' delimiter");
+    }
+  }
+
+  py::Result<py::Value> array(int depth) {
+    ++i_;
+    py::List l;
+    skip_ws();
+    if (i_ < s_.size() && s_[i_] == ']') { ++i_; return py::Value(std::move(l)); }
+    for (;;) {
+      auto v = value(depth + 1);
+      if (!v) return v;
+      l.push_back(std::move(v).value());
+      skip_ws();
+      if (i_ < s_.size() && s_[i_] == ',') { ++i_; continue; }
+      if (i_ < s_.size() && s_[i_] == ']') { ++i_; return py::Value(std::move(l)); }
+      return fail("Expecting ',' delimiter");
+    }
+  }
+
+  static void put_utf8(std::string& out, std::uint32_t cp) {
+    if (cp < 0x80) out += static_cast<char>(cp);
+    else if (cp < 0x800) { out += static_cast<char>(0xC0 | (cp >> 6)); out += static_cast<char>(0x80 | (cp & 0x3F)); }
+    else if (cp < 0x10000) { out += static_cast<char>(0xE0 | (cp >> 12)); out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F)); out += static_cast<char>(0x80 | (cp & 0x3F)); }
+    else { out += static_cast<char>(0xF0 | (cp >> 18)); out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F)); out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F)); out += static_cast<char>(0x80 | (cp & 0x3F)); }
+  }
+
+  py::Result<std::uint32_t> hex4() {
+    if (i_ + 4 > s_.size()) return fail("Invalid \\uXXXX escape");
+    std::uint32_t cp = 0;
+    auto [p, ec] = std::from_chars(s_.data() + i_, s_.data() + i_ + 4, cp, 16);
+    if (ec != std::errc() || p != s_.data() + i_ + 4) return fail("Invalid \\uXXXX escape");
+    i_ += 4;
+    return cp;
+  }
+
+  py::Result<std::string> string() {
+    ++i_;
+    std::string out;
+    while (i_ < s_.size()) {
+      char c = s_[i_++];
+      if (c == '"') return out;
+      if (static_cast<unsigned char>(c) < 0x20) return fail("Invalid control character");
+      if (c != '\\') { out += c; continue; }
+      if (i_ >= s_.size()) break;
+      char e = s_[i_++];
+      switch (e) {
+        case '"': out += '"'; break;
+        case '\\': out += '\\'; break;
+        case '/': out += '/'; break;
+        case 'b': out += '\b'; break;
+        case 'f': out += '\f'; break;
+        case 'n': out += '\n'; break;
+        case 'r': out += '\r'; break;
+        case 't': out += '\t'; break;
+        case 'u': {
+          auto cp = hex4();
+          if (!cp) return cp.error();
+          std::uint32_t code = *cp;
+          if (code >= 0xD800 && code < 0xDC00 && s_.substr(i_, 2) == "\\u") {
+            i_ += 2;
+            auto low = hex4();
+            if (!low) return low.error();
+            if (*low >= 0xDC00 && *low < 0xE000) code = 0x10000 + ((code - 0xD800) << 10) + (*low - 0xDC00);
+            else { put_utf8(out, code); code = *low; }
+          }
+          put_utf8(out, code);
+          break;
+        }
+        default: return fail("Invalid \\escape");
+      }
+    }
+    return fail("Unterminated string");
+  }
+
+  py::Result<py::Value> number() {
+    std::size_t start = i_;
+    if (i_ < s_.size() && s_[i_] == '-') ++i_;
+    bool is_float = false;
+    auto digits = [&] {
+      std::size_t b = i_;
+      while (i_ < s_.size() && s_[i_] >= '0' && s_[i_] <= '9') ++i_;
+      return i_ > b;
+    };
+    if (!digits()) { i_ = start; return fail("Expecting value"); }
+    if (i_ < s_.size() && s_[i_] == '.') { ++i_; is_float = true; if (!digits()) return fail("Expecting digits"); }
+    if (i_ < s_.size() && (s_[i_] == 'e' || s_[i_] == 'E')) {
+      ++i_;
+      is_float = true;
+      if (i_ < s_.size() && (s_[i_] == '+' || s_[i_] == '-')) ++i_;
+      if (!digits()) return fail("Expecting digits");
+    }
+    std::string_view text = s_.substr(start, i_ - start);
+    if (!is_float) {
+      std::int64_t n = 0;
+      auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+      if (ec == std::errc() && p == text.data() + text.size()) return py::Value(n);
+      // beyond int64: Python keeps a big int; we keep the nearest float
+    }
+    double d = 0;
+    auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), d);
+    if (ec == std::errc::result_out_of_range) d = text.front() == '-' ? -HUGE_VAL : HUGE_VAL;
+    return py::Value(d);
+  }
+};
+
+void dump_string(std::string& out, std::string_view s) {
+  out += '"';
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", c);
+          out += buf;
+        } else {
+          out += static_cast<char>(c);
+        }
+    }
+  }
+  out += '"';
+}
+
+void dump_to(std::string& out, const py::Value& v) {
+  if (v.is_none()) out += "null";
+  else if (v.is<bool>()) out += v.as<bool>() ? "true" : "false";
+  else if (v.is<std::int64_t>()) out += std::to_string(v.as<std::int64_t>());
+  else if (v.is<double>()) {
+    double d = v.as<double>();
+    if (std::isnan(d)) out += "\"NaN\"";
+    else if (std::isinf(d)) out += d > 0 ? "\"Infinity\"" : "\"-Infinity\"";
+    else out += py::float_repr(d);
+  } else if (v.is<std::string>()) {
+    dump_string(out, v.as<std::string>());
+  } else if (v.is<py::List>()) {
+    out += '[';
+    bool first = true;
+    for (const auto& x : v.as<py::List>()) {
+      if (!first) out += ", ";
+      first = false;
+      dump_to(out, x);
+    }
+    out += ']';
+  } else {
+    out += '{';
+    bool first = true;
+    for (const auto& [k, x] : v.as<py::Dict>()) {
+      if (!first) out += ", ";
+      first = false;
+      dump_string(out, k);
+      out += ": ";
+      dump_to(out, x);
+    }
+    out += '}';
+  }
+}
+
+}  // namespace
+
+py::Result<py::Value> parse(std::string_view text) { return Parser(text).document(); }
+
+std::string dump(const py::Value& value) {
+  std::string out;
+  dump_to(out, value);
+  return out;
+}
+
+}  // namespace ckpt::json

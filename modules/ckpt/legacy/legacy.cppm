@@ -1,0 +1,88 @@
+// ckpt.legacy — mmcv 1.x CheckpointHook with EpochBasedRunner /
+// IterBasedRunner.save_checkpoint (C46–C58), as one reducer.
+//
+// The runner's save is part of the policy here: it names the file (C54),
+// merges `runner.meta` into the hook's `meta` keyword (mutating it, C55),
+// and links `latest.pth` (C56). `runner.meta` lives in the state; its
+// `hook_msgs` dict is shared with the hook's `meta` keyword after a save,
+// which this model reproduces (C58).
+module;
+#include <cstdint>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <variant>
+#include <vector>
+export module ckpt.legacy;
+export import ckpt.policy;
+
+export namespace ckpt::legacy {
+
+enum class RunnerKind { epoch, iter };
+
+struct Runner {
+  std::string work_dir;
+  std::int64_t epoch = 0;
+  std::int64_t iter = 0;
+  std::int64_t max_epochs = 0;
+  std::int64_t max_iters = 0;
+  int rank = 0;
+  friend bool operator==(const Runner&, const Runner&) = default;
+};
+
+struct BeforeRun {
+  Runner runner;
+  friend bool operator==(const BeforeRun&, const BeforeRun&) = default;
+};
+struct AfterTrainIter {
+  Runner runner;
+  friend bool operator==(const AfterTrainIter&, const AfterTrainIter&) = default;
+};
+struct AfterTrainEpoch {
+  Runner runner;
+  friend bool operator==(const AfterTrainEpoch&, const AfterTrainEpoch&) = default;
+};
+struct AfterRun {
+  Runner runner;
+  friend bool operator==(const AfterRun&, const AfterRun&) = default;
+};
+
+using Event = std::variant<BeforeRun, AfterTrainIter, AfterTrainEpoch, AfterRun>;
+
+struct State {
+  LegacyConfig config;
+  RunnerKind kind = RunnerKind::epoch;
+  py::Value out_dir;             // C47: resolved by before_run
+  bool prepared = false;         // before_run has run (the file client exists)
+  py::Dict args;                 // the hook's **kwargs, as mutated by saves (C48, C55)
+  bool meta_shares_hook_msgs = false;  // args['meta']['hook_msgs'] is runner.meta['hook_msgs'] (C58)
+  py::Value runner_meta;         // runner.meta (None or a dict)
+  friend bool operator==(const State&, const State&) = default;
+};
+
+struct Step {
+  State state;
+  Plan plan;
+  std::optional<py::PyError> error;
+  friend bool operator==(const Step&, const Step&) = default;
+};
+
+/// The constructor (C46: no validation at all).
+State init(LegacyConfig config, RunnerKind kind, py::Value runner_meta = py::none);
+
+/// One hook call.
+Step step(State state, const Event& event);
+
+/// `runner.meta` as the world sees it now (the shared hook_msgs included).
+py::Value runner_meta(const State& state);
+
+/// The `time` string mmcv's save_checkpoint writes into meta. Fixed, so
+/// that runs compare; the conformance adapters pin the reference's clock to it.
+inline constexpr const char* fixed_time = "<time>";
+inline constexpr const char* mmcv_version = "1.7.2";
+
+std::ostream& operator<<(std::ostream& os, const Event& event);
+std::ostream& operator<<(std::ostream& os, const State& state);
+std::ostream& operator<<(std::ostream& os, const Step& step);
+
+}  // namespace ckpt::legacy
