@@ -42,7 +42,7 @@ fs::path fresh_dir(const std::optional<fs::path>& base, std::size_t n) {
 }
 
 std::string observe(const std::string& text, const std::optional<fs::path>& base, std::size_t n) {
-  auto json = ckpt::json::parse(text);
+  auto json = ckpt::json::parse(text, /*allow_nonfinite=*/false);
   if (!json) throw adapter::Malformed{"case is not valid JSON: " + json.error().message};
   auto c = adapter::parse_case(*json);
   fs::path dir = fresh_dir(base, n);

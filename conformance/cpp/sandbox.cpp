@@ -173,7 +173,7 @@ std::map<std::string, std::string> Sandbox::list_links() const {
   std::error_code ec;
   for (auto it = fs::recursive_directory_iterator(root_, ec); !ec && it != fs::recursive_directory_iterator();
        it.increment(ec))
-    if (fs::is_symlink(it->symlink_status())) out[relative(it->path().string())] = fs::read_symlink(it->path()).string();
+    if (fs::is_symlink(it->symlink_status())) out[relative(it->path().string())] = relative(fs::read_symlink(it->path()).string());
   return out;
 }
 

@@ -3,6 +3,7 @@
 // after the effects already planned, as an exception would.
 module;
 #include <cstdint>
+#include <gsl/assert>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -100,6 +101,7 @@ Error save_with_step(Txn& t, const Runner& r, const py::Value& step, const py::D
   auto filename = checkpoint_name(s.settings.filename_tmpl, step);
   if (!filename) return with_clause(filename.error(), "B61");
   if (!s.prepared) return no_attribute("file_backend", "E25");
+  Expects(s.out_dir.is<std::string>());  // before_train resolved it (E12)
   const auto& out_dir = s.out_dir.as<std::string>();
   s.last_ckpt = py::path::join(out_dir, *filename);
   t.info("last_ckpt", s.last_ckpt);

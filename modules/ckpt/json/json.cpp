@@ -16,7 +16,7 @@ namespace {
 
 class Parser {
  public:
-  explicit Parser(std::string_view text) : s_(text) {}
+  Parser(std::string_view text, bool allow_nonfinite) : s_(text), nonfinite_(allow_nonfinite) {}
 
   py::Result<py::Value> document() {
     auto v = value(0);
@@ -28,6 +28,7 @@ class Parser {
 
  private:
   std::string_view s_;
+  bool nonfinite_ = true;
   std::size_t i_ = 0;
 
   py::PyError fail(const std::string& what) const {
@@ -57,6 +58,8 @@ class Parser {
     if (literal("null")) return py::Value();
     if (literal("true")) return py::Value(true);
     if (literal("false")) return py::Value(false);
+    if (!nonfinite_ && (s_.substr(i_, 3) == "NaN" || s_.substr(i_, 8) == "Infinity" || s_.substr(i_, 9) == "-Infinity"))
+      return fail("Bare NaN/Infinity is not JSON");
     if (literal("NaN")) return py::Value(std::numeric_limits<double>::quiet_NaN());
     if (literal("Infinity")) return py::Value(std::numeric_limits<double>::infinity());
     if (literal("-Infinity")) return py::Value(-std::numeric_limits<double>::infinity());
@@ -246,7 +249,9 @@ void dump_to(std::string& out, const py::Value& v) {
 
 }  // namespace
 
-py::Result<py::Value> parse(std::string_view text) { return Parser(text).document(); }
+py::Result<py::Value> parse(std::string_view text, bool allow_nonfinite) {
+  return Parser(text, allow_nonfinite).document();
+}
 
 std::string dump(const py::Value& value) {
   std::string out;

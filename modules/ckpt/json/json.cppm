@@ -12,7 +12,8 @@ export import ckpt.py;
 export namespace ckpt::json {
 
 /// Parses one JSON document; `JSONDecodeError` with the offset on bad input.
-py::Result<py::Value> parse(std::string_view text);
+/// `allow_nonfinite` accepts Python's bare NaN/Infinity/-Infinity literals.
+py::Result<py::Value> parse(std::string_view text, bool allow_nonfinite = true);
 
 /// Serialises compactly on one line (", " and ": " separators, like json.dumps).
 std::string dump(const py::Value& value);

@@ -2,6 +2,7 @@
 module;
 #include <cstdint>
 #include <deque>
+#include <gsl/assert>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -108,6 +109,7 @@ py::Result<std::optional<RemoveUntilGap>> legacy_retention(const std::string& ou
 }
 
 std::vector<std::int64_t> series_steps(const RemoveUntilGap& s, std::size_t limit) {
+  Expects(s.step != 0);  // legacy_retention never builds a zero-step series (C53 raises instead)
   std::vector<std::int64_t> out;
   for (std::int64_t k = s.start; (s.step < 0 ? k > 0 : k < 0) && out.size() < limit; k += s.step) out.push_back(k);
   return out;

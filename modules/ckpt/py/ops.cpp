@@ -1,6 +1,7 @@
 // Bodies of ckpt.py:ops.
 module;
 #include <charconv>
+#include <gsl/assert>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -89,8 +90,12 @@ bool truthy(const Value& x) {
 
 bool is_int(const Value& x) { return x.is<std::int64_t>() || x.is<bool>(); }
 bool is_number(const Value& x) { return is_int(x) || x.is<double>(); }
-std::int64_t to_int(const Value& x) { return x.is<bool>() ? (x.as<bool>() ? 1 : 0) : x.as<std::int64_t>(); }
-double to_double(const Value& x) { return x.is<double>() ? x.as<double>() : static_cast<double>(to_int(x)); }
+std::int64_t to_int(const Value& x) {
+  Expects(is_int(x));
+  return x.is<bool>() ? (x.as<bool>() ? 1 : 0) : x.as<std::int64_t>(); }
+double to_double(const Value& x) {
+  Expects(is_number(x));
+  return x.is<double>() ? x.as<double>() : static_cast<double>(to_int(x)); }
 
 bool eq(const Value& x, const Value& y) {
   if (is_number(x) && is_number(y)) {
