@@ -3,6 +3,7 @@
 // observations. This is shell code: all policy lives in the modules.
 #pragma once
 #include <cstdint>
+#include <cstdio>
 #include <filesystem>
 #include <map>
 #include <optional>
@@ -81,6 +82,26 @@ class Sandbox {
 
 /// Runs one case in `sandbox_root` and returns the observation.
 ckpt::py::Value run_case(const Case& c, const std::filesystem::path& sandbox_root);
+
+/// Protocol section 4: the first difference between two observations
+/// ("path: a != b"), or nullopt when they agree.
+std::optional<std::string> first_difference(const ckpt::py::Value& base, const ckpt::py::Value& obs);
+
+/// A child process spoken to one line at a time (an adapter's `serve`).
+class ServeProcess {
+ public:
+  explicit ServeProcess(const std::vector<std::string>& argv);
+  ~ServeProcess();
+  ServeProcess(const ServeProcess&) = delete;
+  ServeProcess& operator=(const ServeProcess&) = delete;
+  /// Sends one line, returns the reply line (nullopt when the child is gone).
+  std::optional<std::string> ask(const std::string& line);
+
+ private:
+  int pid_ = -1;
+  std::FILE* in_ = nullptr;
+  std::FILE* out_ = nullptr;
+};
 
 /// Hex SHA-256 of `data`.
 std::string sha256_hex(const std::string& data);

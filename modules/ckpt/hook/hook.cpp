@@ -157,7 +157,9 @@ Error before_train(Txn& t, const Runner& r) {
     }
     // get_info hands out the stored list itself, so the pops trimmed it in place.
     if (stored && !trim->dropped.empty()) t.info("keep_ckpt_ids", trim->stored_after);
-    s.keep = trim->keep;
+    auto keep = bounded_ids(trim->stored_after, s.config.max_keep_ckpts);
+    if (!keep) return keep.error();
+    s.keep = *keep;
   }
   return std::nullopt;
 }
@@ -195,7 +197,7 @@ Error after_val_epoch(Txn& t, const Runner& r, const py::Dict& metrics) {
     if (key == "auto") {  // E34
       auto resolved = init_rules(rule_names(kr.rules), {metrics.front().first}, s.settings.greater_keys,
                                  s.settings.less_keys);
-      if (!resolved) return with_clause(resolved.error(), "E34");
+      if (!resolved) return py::PyError{resolved.error().type, resolved.error().message, "E34"};
       kr = *resolved;
       break;
     }

@@ -31,8 +31,9 @@ class Parser {
   bool nonfinite_ = true;
   std::size_t i_ = 0;
 
-  py::PyError fail(const std::string& what) const {
-    return {"JSONDecodeError", what + " at offset " + std::to_string(i_), ""};
+  py::PyError fail(const std::string& what) const { return fail_at(what, i_); }
+  static py::PyError fail_at(const std::string& what, std::size_t offset) {
+    return {"JSONDecodeError", what + " at offset " + std::to_string(offset), ""};
   }
   void skip_ws() {
     while (i_ < s_.size() && (s_[i_] == ' ' || s_[i_] == '\t' || s_[i_] == '\n' || s_[i_] == '\r')) ++i_;
@@ -112,22 +113,27 @@ class Parser {
     else { out += static_cast<char>(0xF0 | (cp >> 18)); out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F)); out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F)); out += static_cast<char>(0x80 | (cp & 0x3F)); }
   }
 
+  // Offsets follow CPython's scanner: a bad \u escape is reported at the 'u'.
   py::Result<std::uint32_t> hex4() {
-    if (i_ + 4 > s_.size()) return fail("Invalid \\uXXXX escape");
+    std::size_t at = i_ - 1;
+    if (i_ + 4 > s_.size()) return fail_at("Invalid \\uXXXX escape", at);
     std::uint32_t cp = 0;
     auto [p, ec] = std::from_chars(s_.data() + i_, s_.data() + i_ + 4, cp, 16);
-    if (ec != std::errc() || p != s_.data() + i_ + 4) return fail("Invalid \\uXXXX escape");
+    if (ec != std::errc() || p != s_.data() + i_ + 4) return fail_at("Invalid \\uXXXX escape", at);
     i_ += 4;
     return cp;
   }
 
+  // Offsets follow CPython's scanner: the opening quote for an unterminated
+  // string, the character itself for a control character, the backslash for
+  // an unknown escape.
   py::Result<std::string> string() {
-    ++i_;
+    std::size_t begin = i_++;
     std::string out;
     while (i_ < s_.size()) {
       char c = s_[i_++];
       if (c == '"') return out;
-      if (static_cast<unsigned char>(c) < 0x20) return fail("Invalid control character");
+      if (static_cast<unsigned char>(c) < 0x20) return fail_at("Invalid control character", i_ - 1);
       if (c != '\\') { out += c; continue; }
       if (i_ >= s_.size()) break;
       char e = s_[i_++];
@@ -154,10 +160,10 @@ class Parser {
           put_utf8(out, code);
           break;
         }
-        default: return fail("Invalid \\escape");
+        default: return fail_at("Invalid \\escape", i_ - 2);
       }
     }
-    return fail("Unterminated string");
+    return fail_at("Unterminated string starting", begin);
   }
 
   py::Result<py::Value> number() {
@@ -169,13 +175,21 @@ class Parser {
       while (i_ < s_.size() && s_[i_] >= '0' && s_[i_] <= '9') ++i_;
       return i_ > b;
     };
-    if (!digits()) { i_ = start; return fail("Expecting value"); }
-    if (i_ < s_.size() && s_[i_] == '.') { ++i_; is_float = true; if (!digits()) return fail("Expecting digits"); }
-    if (i_ < s_.size() && (s_[i_] == 'e' || s_[i_] == 'E')) {
+    // JSON's number grammar, as Python's scanner applies it: a leading 0
+    // stands alone, and a '.' or exponent without digits ends the number
+    // before it (what follows is then "Extra data").
+    if (i_ < s_.size() && s_[i_] == '0') ++i_;
+    else if (!digits()) { i_ = start; return fail("Expecting value"); }
+    if (i_ + 1 < s_.size() && s_[i_] == '.' && s_[i_ + 1] >= '0' && s_[i_ + 1] <= '9') {
       ++i_;
       is_float = true;
+      digits();
+    }
+    if (i_ < s_.size() && (s_[i_] == 'e' || s_[i_] == 'E')) {
+      std::size_t mark = i_++;
       if (i_ < s_.size() && (s_[i_] == '+' || s_[i_] == '-')) ++i_;
-      if (!digits()) return fail("Expecting digits");
+      if (digits()) is_float = true;
+      else i_ = mark;
     }
     std::string_view text = s_.substr(start, i_ - start);
     if (!is_float) {
@@ -200,6 +214,8 @@ void dump_string(std::string& out, std::string_view s) {
       case '\n': out += "\\n"; break;
       case '\r': out += "\\r"; break;
       case '\t': out += "\\t"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
       default:
         if (c < 0x20) {
           char buf[8];

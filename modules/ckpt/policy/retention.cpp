@@ -58,15 +58,19 @@ py::Result<ResumeTrim> trim_resumed(const py::Value* stored, const py::Value& ma
     out.dropped.push_back(list.front());
     list.erase(list.begin());
   }
+  return out;
+}
+
+py::Result<KeepIds> bounded_ids(const py::Value& ids, const py::Value& max_keep) {
+  // CPython's deque() converts maxlen before it iterates the items
   if (!py::is_int(max_keep))
     return py::type_error("'" + std::string(py::type_name(max_keep)) + "' object cannot be interpreted as an integer",
                           "E16");
   auto items = iterate(ids);
   if (!items) return items.error();
-  out.keep.maxlen = py::to_int(max_keep);
-  out.keep.ids = std::move(*items);
-  while (static_cast<std::int64_t>(out.keep.ids.size()) > out.keep.maxlen) out.keep.ids.pop_front();
-  return out;
+  KeepIds keep{std::move(*items), py::to_int(max_keep)};
+  while (static_cast<std::int64_t>(keep.ids.size()) > keep.maxlen) keep.ids.pop_front();
+  return keep;
 }
 
 py::Result<Retention> retain(KeepIds keep, const py::Value& max_keep, const py::Value& step) {

@@ -24,15 +24,18 @@ struct KeepIds {
   friend bool operator==(const KeepIds&, const KeepIds&) = default;
 };
 
-/// E16 on resume: the stored ids (or none), popped from the front while
-/// longer than `max_keep_ckpts` (> 0).
+/// E16 on resume, first half: the stored ids (or a fresh empty list),
+/// popped from the front while longer than `max_keep_ckpts` (> 0).
 struct ResumeTrim {
   std::vector<py::Value> dropped;  // popped steps, oldest first: their files go
   py::Value stored_after;          // the runtime-info object after the pops (mutated in place)
-  KeepIds keep;
   friend bool operator==(const ResumeTrim&, const ResumeTrim&) = default;
 };
 py::Result<ResumeTrim> trim_resumed(const py::Value* stored, const py::Value& max_keep_ckpts);
+
+/// E16, second half: `deque(ids, max_keep_ckpts)`. Raises only after the
+/// trim's files are gone, as the reference does (a float bound: TypeError).
+py::Result<KeepIds> bounded_ids(const py::Value& ids, const py::Value& max_keep_ckpts);
 
 /// E24 before a save at `step`: unchanged when the last id already is
 /// `step`; else the oldest is evicted when full and `step` appended.

@@ -27,6 +27,7 @@ struct Spec {
   int precision = -1;
   char type = 0;
   bool fill_given = false;
+  bool align_from_zero = false;  // '=' came from the '0' flag, not the user
 };
 
 bool is_align(char c) { return c == '<' || c == '>' || c == '=' || c == '^'; }
@@ -65,7 +66,10 @@ Result<Spec> parse_spec(std::string_view s, const Value& v) {
   if (i < s.size() && s[i] == '#') { spec.alternate = true; ++i; }
   if (i < s.size() && s[i] == '0') {
     if (!spec.fill_given) { spec.fill = "0"; }
-    if (!spec.align) spec.align = '=';
+    if (!spec.align) {
+      spec.align = '=';
+      spec.align_from_zero = true;
+    }
     ++i;
   }
   auto digits = [&](int& out) {
@@ -135,13 +139,13 @@ std::string group_digits(const std::string& digits, char sep, std::size_t group,
     bool need = out.size() < min_width;
     if (!have && !need) break;
     if (count == group) {
-      if (!have && out.size() + 1 >= min_width) {
-        // a separator would be first: pad one more zero instead, as CPython does
+      out.insert(out.begin(), sep);
+      count = 0;
+      // padding that ends on a separator gets one more zero: never lead with it
+      if (!have && out.size() >= min_width) {
         out.insert(out.begin(), '0');
         break;
       }
-      out.insert(out.begin(), sep);
-      count = 0;
       continue;
     }
     out.insert(out.begin(), have ? digits[--k] : '0');
@@ -158,6 +162,36 @@ std::string sign_text(bool negative, char sign) {
 }
 
 Result<std::string> format_float(double d, const Spec& spec_in, const Value& original);
+
+// Python's float format with no type but a precision: like 'g', but
+// scientific from exponent p-1 on, and fixed notation keeps a digit after
+// the point ('{:.3}'.format(1.0) == '1.0', '{:.1}'.format(1.5) == '2e+00').
+std::string general_with_point(double mag, int prec, bool alternate) {
+  int p = prec == 0 ? 1 : prec;
+  char buf[512];
+  std::snprintf(buf, sizeof buf, "%.*e", p - 1, mag);
+  std::string sci = buf;
+  int exp10 = std::stoi(sci.substr(sci.find('e') + 1));
+  auto strip = [&](std::string x, bool keep_one) {
+    if (alternate) {
+      if (x.find('.') == std::string::npos) x += '.';
+      return x;
+    }
+    if (x.find('.') == std::string::npos) return keep_one ? x + ".0" : x;
+    while (x.back() == '0') x.pop_back();
+    if (x.back() == '.') {
+      if (keep_one) x += '0';
+      else x.pop_back();
+    }
+    return x;
+  };
+  if (exp10 < -4 || exp10 >= p - 1) {
+    auto e = sci.find('e');
+    return strip(sci.substr(0, e), false) + sci.substr(e);
+  }
+  std::snprintf(buf, sizeof buf, "%.*f", p - 1 - exp10, mag);
+  return strip(buf, true);
+}
 
 Result<std::string> format_int(std::int64_t n, const Spec& spec, const Value& original) {
   char t = spec.type;
@@ -224,6 +258,12 @@ Result<std::string> format_float(double d, const Spec& spec, const Value& origin
     char buf[512];
     if (t == 0 && prec < 0) {
       body = float_repr(mag);
+      if (spec.alternate && body.find('.') == std::string::npos) {  // '#' keeps the point: 1.e-05
+        auto e = body.find('e');
+        body.insert(e == std::string::npos ? body.size() : e, ".");
+      }
+    } else if (t == 0) {
+      body = general_with_point(mag, prec, spec.alternate);
     } else if (t == 'f' || t == 'F' || t == '%') {
       double x = t == '%' ? mag * 100 : mag;
       std::snprintf(buf, sizeof buf, spec.alternate ? "%#.*f" : "%.*f", prec < 0 ? 6 : prec, x);
@@ -232,12 +272,10 @@ Result<std::string> format_float(double d, const Spec& spec, const Value& origin
     } else if (t == 'e' || t == 'E') {
       std::snprintf(buf, sizeof buf, spec.alternate ? "%#.*e" : "%.*e", prec < 0 ? 6 : prec, mag);
       body = buf;
-    } else {  // g, G, n, or none with a precision
+    } else {  // g, G, n
       int p = prec < 0 ? 6 : (prec == 0 ? 1 : prec);
       std::snprintf(buf, sizeof buf, spec.alternate ? "%#.*g" : "%.*g", p, mag);
       body = buf;
-      if (t == 0 && body.find_first_of(".e") == std::string::npos && body.find("inf") == std::string::npos)
-        body += ".0";  // none type keeps one digit past the point
     }
     if (upper) for (auto& c : body) if (c == 'e') c = 'E';
     if (spec.z && negative) {
@@ -245,7 +283,7 @@ Result<std::string> format_float(double d, const Spec& spec, const Value& origin
       if (all_zero) negative = false;
     }
   }
-  if (spec.grouping) {
+  if (spec.grouping && std::isfinite(d)) {  // nan and inf are never grouped
     auto end = body.find_first_not_of("0123456789");
     std::string int_part = body.substr(0, end);
     std::string rest = end == std::string::npos ? "" : body.substr(end);
@@ -265,7 +303,12 @@ Result<std::string> format_str(const std::string& s, const Spec& spec, const Val
     return value_error(std::string("Unknown format code '") + spec.type + "' for object of type '" + type_word(original) + "'");
   if (spec.sign) return value_error("Sign not allowed in string format specifier");
   if (spec.alternate) return value_error("Alternate form (#) not allowed in string format specifier");
-  if (spec.align == '=') return value_error("'=' alignment not allowed in string format specifier");
+  if (spec.align == '=' && !spec.align_from_zero)
+    return value_error("'=' alignment not allowed in string format specifier");
+  if (spec.grouping) return value_error(std::string("Cannot specify '") + spec.grouping + "' with 's'.");
+  Spec padded = spec;
+  if (padded.align_from_zero) padded.align = 0;  // '{:04}'.format('ab') == 'ab00'
+
   std::string body = s;
   if (spec.precision >= 0) {
     std::size_t keep = static_cast<std::size_t>(spec.precision), cps = 0, i = 0;
@@ -277,10 +320,32 @@ Result<std::string> format_str(const std::string& s, const Spec& spec, const Val
     }
     body.resize(i);
   }
-  return pad(body, 0, spec, '<');
+  return pad(body, 0, padded, '<');
 }
 
 // ---- replacement fields
+
+// `ascii()`: non-ASCII code points become \xNN, \uNNNN or \UNNNNNNNN.
+std::string ascii(const std::string& s) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size();) {
+    auto lead = static_cast<unsigned char>(s[i]);
+    std::size_t n = utf8_len(lead);
+    if (n == 1) {
+      out += s[i++];
+      continue;
+    }
+    std::uint32_t cp = lead & (0xFF >> (n + 1));
+    for (std::size_t k = 1; k < n && i + k < s.size(); ++k) cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
+    char buf[16];
+    if (cp < 0x100) std::snprintf(buf, sizeof buf, "\\x%02x", cp);
+    else if (cp < 0x10000) std::snprintf(buf, sizeof buf, "\\u%04x", cp);
+    else std::snprintf(buf, sizeof buf, "\\U%08x", cp);
+    out += buf;
+    i += n;
+  }
+  return out;
+}
 
 struct Counter {
   enum Mode { unknown, automatic, manual } mode = unknown;
@@ -382,7 +447,8 @@ Result<std::string> replace_field(std::string_view field, std::span<const Value>
   if (!obj) return obj.error();
   Value value = std::move(obj).value();
   if (conversion) {
-    if (conversion == 'r' || conversion == 'a') value = Value(repr(value));
+    if (conversion == 'r') value = Value(repr(value));
+    else if (conversion == 'a') value = Value(ascii(repr(value)));
     else if (conversion == 's') value = Value(str(value));
     else return value_error(std::string("Unknown conversion specifier ") + conversion);
   }

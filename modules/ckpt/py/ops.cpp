@@ -138,24 +138,6 @@ Result<bool> compare(const Value& x, Cmp op, const Value& y) {
                     std::string(type_name(x)) + "' and '" + std::string(type_name(y)) + "'");
 }
 
-Result<Value> add(const Value& x, const Value& y) {
-  if (is_number(x) && is_number(y)) {
-    if (x.is<double>() || y.is<double>()) return Value(to_double(x) + to_double(y));
-    return int_or_float(static_cast<__int128>(to_int(x)) + to_int(y));
-  }
-  if (x.is<std::string>() && y.is<std::string>()) return Value(x.as<std::string>() + y.as<std::string>());
-  if (x.is<List>() && y.is<List>()) {
-    List r = x.as<List>();
-    r.insert(r.end(), y.as<List>().begin(), y.as<List>().end());
-    return Value(std::move(r));
-  }
-  if (x.is<std::string>() && !y.is<std::string>())
-    return type_error("can only concatenate str (not \"" + std::string(type_name(y)) + "\") to str");
-  if (x.is<List>() && !y.is<List>())
-    return type_error("can only concatenate list (not \"" + std::string(type_name(y)) + "\") to list");
-  return type_error(binop_error("+", x, y));
-}
-
 Result<Value> sub(const Value& x, const Value& y) {
   if (is_number(x) && is_number(y)) {
     if (x.is<double>() || y.is<double>()) return Value(to_double(x) - to_double(y));

@@ -1,7 +1,7 @@
 // ckpt.py:ops — Python's operators over `Value`, with Python's exceptions.
 //
 // Only the operations the reference hooks apply to user-supplied values:
-// truthiness, ==, ordering, + - %, len, repr/str. Numbers follow Python:
+// truthiness, ==, ordering, - and %, len, repr/str. Numbers follow Python:
 // bool is an int, int op float is float, % takes the divisor's sign.
 module;
 #include <cstdint>
@@ -24,8 +24,7 @@ enum class Cmp { lt, le, gt, ge };
 /// `x < y` and friends; `TypeError` where Python has no ordering.
 Result<bool> compare(const Value& x, Cmp op, const Value& y);
 
-/// `x + y`, `x - y`, `x % y` for the types Python defines them on.
-Result<Value> add(const Value& x, const Value& y);
+/// `x - y` and `x % y` for the types Python defines them on.
 Result<Value> sub(const Value& x, const Value& y);
 Result<Value> mod(const Value& x, const Value& y);
 

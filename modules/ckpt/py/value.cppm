@@ -109,11 +109,6 @@ class Result {
   std::variant<T, PyError> v_;
 };
 
-/// The unit result, for operations that only succeed or raise.
-struct Ok {
-  friend bool operator==(Ok, Ok) = default;
-};
-
 inline PyError type_error(std::string msg, std::string clause = {}) {
   return {"TypeError", std::move(msg), std::move(clause)};
 }
