@@ -6,7 +6,10 @@
 // minimal case and prints it as a ready-to-save case file.
 //
 // Count: RC_PARAMS="max_success=N" (ctest sets 500 per profile).
-// Skipped when the references are not installed (tools/setup installs them).
+// CKPT_DIFF_AGAINST="COMMAND" compares with another adapter instead (run as
+// `COMMAND serve`), e.g. the previous version's ckpt-adapter; see
+// docs/property-testing.md. Skipped when the references are not installed
+// and no other adapter is named.
 #include <gtest/gtest.h>
 #include <rapidcheck.h>
 #include <rapidcheck/gtest.h>
@@ -35,8 +38,11 @@ std::ostream& operator<<(std::ostream& os, const GenCase& c) {
 fs::path repo_root() { return fs::path(CKPT_SOURCE_DIR); }
 
 // Asked once: rapidcheck builds the fixture (and runs SetUp) for every case.
+const char* other_adapter() { return std::getenv("CKPT_DIFF_AGAINST"); }
+
 bool references_installed() {
   static const bool installed = [] {
+    if (other_adapter()) return true;
     std::string cmd = "'" + (repo_root() / ".venv/bin/python").string() + "' -c 'import mmengine, mmcv' 2>/dev/null";
     return std::system(cmd.c_str()) == 0;
   }();
@@ -46,8 +52,11 @@ bool references_installed() {
 adapter::ServeProcess& reference(const std::string& name) {
   static std::unique_ptr<adapter::ServeProcess> mmengine, mmcv;
   auto& slot = name == "mmengine" ? mmengine : mmcv;
-  if (!slot) slot = std::make_unique<adapter::ServeProcess>(
-                 std::vector<std::string>{(repo_root() / "tools/adapter").string(), name, "serve"});
+  if (!slot) {
+    std::vector<std::string> argv{(repo_root() / "tools/adapter").string(), name, "serve"};
+    if (const char* other = other_adapter()) argv = {"/bin/sh", "-c", std::string("exec ") + other + " serve"};
+    slot = std::make_unique<adapter::ServeProcess>(argv);
+  }
   return *slot;
 }
 
@@ -205,7 +214,7 @@ void check_agreement(const GenCase& c, const char* profile) {
   auto theirs = ckpt::json::parse(*reply);
   RC_ASSERT(theirs.ok());
   auto difference = adapter::first_difference(*theirs, ours);
-  if (difference) RC_FAIL(std::string(profile) + " vs cpp: " + *difference);
+  if (difference) RC_FAIL(std::string(other_adapter() ? other_adapter() : profile) + " vs cpp: " + *difference);
 }
 
 }  // namespace

@@ -447,6 +447,21 @@ TEST(Hook, E27_LastCheckpointTextGoesToWorkDir) {
   EXPECT_EQ(index_of<WriteText>(r.last()), static_cast<long>(r.last().size()) - 1);
 }
 
+// E28: the eviction and the runtime info that names the new file are planned
+// before the save itself, so a failing save leaves both done (the adapter
+// then raises; conformance case mmengine/E28-* shows it on disk).
+TEST(Hook, E28_EvictionAndLastCkptPrecedeTheSave) {
+  auto r = run(make({{"interval", 1}, {"max_keep_ckpts", 1}}), epochs(2, 10));
+  const Plan& p = r.plan(2);
+  ASSERT_EQ(removed(p), std::vector<std::string>{"/w/exp/epoch_1.pth"});
+  long save = index_of<SaveCheckpoint>(p);
+  EXPECT_LT(index_of<RemoveCheckpoint>(p), save);
+  EXPECT_LT(index_of<SetRuntimeInfo>(p), save);
+  // the state after the event already names the file the save would write
+  EXPECT_EQ(info(r.steps.at(2).state, "last_ckpt"), Value("/w/exp/epoch_2.pth"));
+  EXPECT_EQ(info(r.steps.at(2).state, "keep_ckpt_ids"), ids({2}));
+}
+
 TEST(Hook, E27_NoLastCheckpointTextForBestSaves) {
   auto r = run(make({{"save_best", "acc"}}), epochs(2, 2, scores("acc", {0.5})));
   EXPECT_EQ(saved(r.plan(2)), Names{"best_acc_epoch_1.pth"});
