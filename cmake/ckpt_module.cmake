@@ -9,4 +9,6 @@ function(ckpt_module)
     PRIVATE ${M_SOURCES})
   target_compile_features(${M_NAME} PUBLIC cxx_std_20)
   target_link_libraries(${M_NAME} PUBLIC ${M_DEPS} PRIVATE ckpt_warnings)
+  # internal headers (ckpt/overload.hpp), for global module fragments only
+  target_include_directories(${M_NAME} PRIVATE ${PROJECT_SOURCE_DIR}/modules)
 endfunction()

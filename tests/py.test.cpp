@@ -418,3 +418,11 @@ TEST(Py, B61_FormatOneIsTheBuiltin) {
   EXPECT_EQ(*py::format_one(Value(0.5), ".4f"), "0.5000");      // format(0.5, '.4f')
   EXPECT_EQ(py::format_one(Value(), "d").error().type, "TypeError");  // format(None, 'd')
 }
+
+// Messages name classes as str(type(x)) does; a clause is filled only once.
+TEST(Py, ClassReprAndWithClause) {
+  EXPECT_EQ(py::class_repr(Value(5)), "<class 'int'>");          // str(type(5))
+  EXPECT_EQ(py::class_repr(Value()), "<class 'NoneType'>");      // str(type(None))
+  EXPECT_EQ(py::with_clause(py::type_error("m"), "E19").clause, "E19");
+  EXPECT_EQ(py::with_clause(py::type_error("m", "E6"), "E19").clause, "E6");
+}

@@ -9,6 +9,7 @@
 #include <utility>
 #include <variant>
 #include "adapter.hpp"
+#include "ckpt/overload.hpp"
 
 namespace adapter {
 
@@ -17,10 +18,7 @@ namespace py = ckpt::py;
 
 namespace {
 
-template <class... F>
-struct overload : F... {
-  using F::operator()...;
-};
+using ckpt::internal::overload;
 
 bool is_path_key(const std::string& key) {
   return key == "last_ckpt" || key == "best_ckpt" || key.rfind("best_ckpt_", 0) == 0;
@@ -73,23 +71,48 @@ struct Counters {
   }
 };
 
-constexpr std::int64_t unset_max = std::numeric_limits<std::int64_t>::min();
-
-py::Value run_mmengine(const Case& c, Sandbox& sb, py::List& steps) {
+// The hook's keyword arguments: a str out_dir joined onto the sandbox.
+py::Dict hook_kwargs(const Case& c, const Sandbox& sb) {
   py::Dict kwargs = c.hook;
   if (auto* out_dir = py::find(kwargs, "out_dir"); out_dir && out_dir->is<std::string>())
     *out_dir = sb.join(out_dir->as<std::string>());
+  return kwargs;
+}
+
+constexpr std::int64_t unset_max = std::numeric_limits<std::int64_t>::min();
+
+// Folds the case's events through a reducer: `step(state, spec, counters)`
+// returns the reducer's {state, plan, error}; `apply` executes one effect;
+// `observed` is the runtime info to report. An error (raised by an effect
+// or returned by the reducer) ends the run and is returned.
+template <class State, class Step, class Apply, class Observed>
+py::Value fold(const Case& c, py::List& steps, Recorder& rec, State s, Step step, Apply apply, Observed observed) {
+  Counters at;
+  for (std::size_t i = 0; i < c.events.size(); ++i) {
+    at.update(c.events[i]);
+    auto out = step(std::move(s), c.events[i], at);
+    auto index = static_cast<std::int64_t>(i);
+    try {
+      for (const auto& effect : out.plan) apply(effect);
+    } catch (const Raised& raised) {
+      return error_value(raised.type, index, raised.message);
+    }
+    if (out.error) return error_value(out.error->type, index, out.error->message);
+    s = std::move(out.state);
+    steps.push_back(rec.step(i, observed()));
+  }
+  return py::none;
+}
+
+py::Value run_mmengine(const Case& c, Sandbox& sb, py::List& steps) {
+  py::Dict kwargs = hook_kwargs(c, sb);
   py::Dict hub = c.runtime_info;
   for (auto& [key, value] : hub)
     if (is_path_key(key) && value.is<std::string>()) value = sb.join(value.as<std::string>());
   auto state = ckpt::hook::init(ckpt::hook_config_from_kwargs(kwargs), hub);
   if (!state) return error_value(state.error().type, -1, state.error().message);
-  ckpt::hook::State s = std::move(state).value();
   Recorder rec{sb, {}};
-  Counters at;
-  for (std::size_t i = 0; i < c.events.size(); ++i) {
-    const auto& e = c.events[i];
-    at.update(e);
+  auto step = [&](ckpt::hook::State st, const EventSpec& e, const Counters& at) {
     ckpt::hook::Runner r{sb.join(c.work_dir), at.epoch, at.iter, c.has_max_epochs ? c.max_epochs : unset_max,
                          c.has_max_iters ? c.max_iters : unset_max, true};
     ckpt::hook::Event event;
@@ -98,49 +121,39 @@ py::Value run_mmengine(const Case& c, Sandbox& sb, py::List& steps) {
     else if (e.hook == "after_train_epoch") event = ckpt::hook::AfterTrainEpoch{r};
     else if (e.hook == "after_val_epoch") event = ckpt::hook::AfterValEpoch{r, e.metrics};
     else event = ckpt::hook::AfterTrain{r};
-    auto out = ckpt::hook::step(std::move(s), event);
-    try {
-      for (const auto& effect : out.plan)
-        std::visit(overload{
-                       [&](const ckpt::SaveCheckpoint& x) {
-                         py::Dict content{{"meta", x.meta}, {"state_dict", py::Dict{}}, {"message_hub", py::Dict{}}};
-                         if (py::truthy(x.save_optimizer)) content.emplace_back("optimizer", py::Dict{});
-                         if (py::truthy(x.save_param_scheduler)) content.emplace_back("param_schedulers", py::List{});
-                         sb.write_checkpoint(py::path::join(x.out_dir, x.filename), content);
-                         rec.saves.push_back(sb.relative(py::Value(py::Dict{
-                             {"out_dir", x.out_dir}, {"filename", x.filename}, {"save_optimizer", x.save_optimizer},
-                             {"save_param_scheduler", x.save_param_scheduler}, {"by_epoch", x.by_epoch},
-                             {"meta", x.meta}})));
-                       },
-                       [&](const ckpt::RemoveCheckpoint& x) { sb.remove_checkpoint(x); },
-                       [&](const ckpt::SetRuntimeInfo& x) { py::set(hub, x.key, x.value); },
-                       [&](const ckpt::WriteText& x) { sb.write_text(x.path, x.content); },
-                       [&](const ckpt::Publish& x) { sb.publish(x); },
-                       [&](const auto&) {},
+    return ckpt::hook::step(std::move(st), event);
+  };
+  auto apply = [&](const ckpt::Effect& effect) {
+    std::visit(overload{
+                   [&](const ckpt::SaveCheckpoint& x) {
+                     py::Dict content{{"meta", x.meta}, {"state_dict", py::Dict{}}, {"message_hub", py::Dict{}}};
+                     if (py::truthy(x.save_optimizer)) content.emplace_back("optimizer", py::Dict{});
+                     if (py::truthy(x.save_param_scheduler)) content.emplace_back("param_schedulers", py::List{});
+                     sb.write_checkpoint(py::path::join(x.out_dir, x.filename), content);
+                     rec.saves.push_back(sb.relative(py::Value(py::Dict{
+                         {"out_dir", x.out_dir}, {"filename", x.filename}, {"save_optimizer", x.save_optimizer},
+                         {"save_param_scheduler", x.save_param_scheduler}, {"by_epoch", x.by_epoch},
+                         {"meta", x.meta}})));
                    },
-                   effect);
-    } catch (const Raised& raised) {
-      return error_value(raised.type, static_cast<std::int64_t>(i), raised.message);
-    }
-    if (out.error) return error_value(out.error->type, static_cast<std::int64_t>(i), out.error->message);
-    s = std::move(out.state);
-    steps.push_back(rec.step(i, py::Value(ckpt::hook::hook_runtime_info(hub))));
-  }
-  return py::none;
+                   [&](const ckpt::RemoveCheckpoint& x) { sb.remove_checkpoint(x); },
+                   [&](const ckpt::SetRuntimeInfo& x) { py::set(hub, x.key, x.value); },
+                   [&](const ckpt::WriteText& x) { sb.write_text(x.path, x.content); },
+                   [&](const ckpt::Publish& x) { sb.publish(x); },
+                   [&](const auto&) {},
+               },
+               effect);
+  };
+  return fold(c, steps, rec, std::move(state).value(), step, apply,
+              [&] { return py::Value(ckpt::hook::hook_runtime_info(hub)); });
 }
 
 py::Value run_mmcv(const Case& c, Sandbox& sb, py::List& steps) {
-  py::Dict kwargs = c.hook;
-  if (auto* out_dir = py::find(kwargs, "out_dir"); out_dir && out_dir->is<std::string>())
-    *out_dir = sb.join(out_dir->as<std::string>());
+  py::Dict kwargs = hook_kwargs(c, sb);
   auto kind = c.runner_kind == "iter" ? ckpt::legacy::RunnerKind::iter : ckpt::legacy::RunnerKind::epoch;
   auto s = ckpt::legacy::init(ckpt::legacy_config_from_kwargs(kwargs), kind, c.runner_meta);
   py::Value runner_meta = c.runner_meta;
   Recorder rec{sb, {}};
-  Counters at;
-  for (std::size_t i = 0; i < c.events.size(); ++i) {
-    const auto& e = c.events[i];
-    at.update(e);
+  auto step = [&](ckpt::legacy::State st, const EventSpec& e, const Counters& at) {
     ckpt::legacy::Runner r{sb.join(c.work_dir), at.epoch, at.iter, c.has_max_epochs ? c.max_epochs : unset_max,
                            c.has_max_iters ? c.max_iters : unset_max, 0};
     ckpt::legacy::Event event;
@@ -148,32 +161,26 @@ py::Value run_mmcv(const Case& c, Sandbox& sb, py::List& steps) {
     else if (e.hook == "after_train_iter") event = ckpt::legacy::AfterTrainIter{r};
     else if (e.hook == "after_train_epoch") event = ckpt::legacy::AfterTrainEpoch{r};
     else event = ckpt::legacy::AfterRun{r};
-    auto out = ckpt::legacy::step(std::move(s), event);
-    try {
-      for (const auto& effect : out.plan)
-        std::visit(overload{
-                       [&](const ckpt::LegacySaveCheckpoint& x) {
-                         py::Dict content{{"meta", x.checkpoint_meta}, {"state_dict", py::Dict{}}};
-                         if (py::truthy(x.save_optimizer)) content.emplace_back("optimizer", py::Dict{});
-                         sb.write_checkpoint(x.filepath, content);
-                         rec.saves.push_back(sb.relative(py::Value(py::Dict{
-                             {"out_dir", x.out_dir}, {"filename", x.filename}, {"save_optimizer", x.save_optimizer},
-                             {"create_symlink", x.create_symlink}, {"meta", x.meta}})));
-                       },
-                       [&](const ckpt::Symlink& x) { sb.symlink(x.link, x.target); },
-                       [&](const ckpt::RemoveUntilGap& x) { sb.remove_until_gap(x); },
-                       [&](const ckpt::SetRunnerMeta& x) { runner_meta = x.meta; },
-                       [&](const auto&) {},
+    return ckpt::legacy::step(std::move(st), event);
+  };
+  auto apply = [&](const ckpt::Effect& effect) {
+    std::visit(overload{
+                   [&](const ckpt::LegacySaveCheckpoint& x) {
+                     py::Dict content{{"meta", x.checkpoint_meta}, {"state_dict", py::Dict{}}};
+                     if (py::truthy(x.save_optimizer)) content.emplace_back("optimizer", py::Dict{});
+                     sb.write_checkpoint(x.filepath, content);
+                     rec.saves.push_back(sb.relative(py::Value(py::Dict{
+                         {"out_dir", x.out_dir}, {"filename", x.filename}, {"save_optimizer", x.save_optimizer},
+                         {"create_symlink", x.create_symlink}, {"meta", x.meta}})));
                    },
-                   effect);
-    } catch (const Raised& raised) {
-      return error_value(raised.type, static_cast<std::int64_t>(i), raised.message);
-    }
-    if (out.error) return error_value(out.error->type, static_cast<std::int64_t>(i), out.error->message);
-    s = std::move(out.state);
-    steps.push_back(rec.step(i, py::Value(py::Dict{{"meta", runner_meta}})));
-  }
-  return py::none;
+                   [&](const ckpt::Symlink& x) { sb.symlink(x.link, x.target); },
+                   [&](const ckpt::RemoveUntilGap& x) { sb.remove_until_gap(x); },
+                   [&](const ckpt::SetRunnerMeta& x) { runner_meta = x.meta; },
+                   [&](const auto&) {},
+               },
+               effect);
+  };
+  return fold(c, steps, rec, std::move(s), step, apply, [&] { return py::Value(py::Dict{{"meta", runner_meta}}); });
 }
 
 }  // namespace

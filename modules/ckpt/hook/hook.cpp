@@ -2,6 +2,7 @@
 // A `Txn` accumulates the next state and the plan; an error stops the call
 // after the effects already planned, as an exception would.
 module;
+#include "ckpt/overload.hpp"
 #include <cstdint>
 #include <gsl/assert>
 #include <optional>
@@ -16,10 +17,7 @@ namespace ckpt::hook {
 
 namespace {
 
-template <class... F>
-struct overload : F... {
-  using F::operator()...;
-};
+using internal::overload;
 
 using Error = std::optional<py::PyError>;
 
@@ -33,11 +31,6 @@ struct Txn {
   }
   void log(std::string message, LogLevel level = LogLevel::info) { plan.push_back(Log{level, std::move(message)}); }
 };
-
-py::PyError with_clause(py::PyError e, const char* clause) {
-  if (e.clause.empty()) e.clause = clause;
-  return e;
-}
 
 py::PyError no_attribute(const char* name, const char* clause) {
   return py::attribute_error(std::string("'CheckpointHook' object has no attribute '") + name + "'", clause);
@@ -84,7 +77,7 @@ Error check_backend(const HookConfig& c, const py::Value& out_dir) {
 Error save_with_step(Txn& t, const Runner& r, const py::Value& step, const py::Dict& meta) {
   State& s = t.s;
   auto keep_positive = py::compare(s.config.max_keep_ckpts, py::Cmp::gt, py::Value(0));
-  if (!keep_positive) return with_clause(keep_positive.error(), "E24");
+  if (!keep_positive) return py::with_clause(keep_positive.error(), "E24");
   if (*keep_positive) {
     if (!s.keep) return no_attribute("keep_ckpt_ids", "E24");
     auto kept = retain(*s.keep, s.config.max_keep_ckpts, step);
@@ -92,14 +85,14 @@ Error save_with_step(Txn& t, const Runner& r, const py::Value& step, const py::D
     if (kept->evicted && r.is_main_process) {
       if (!s.prepared) return no_attribute("file_backend", "E24");
       auto name = checkpoint_name(s.settings.filename_tmpl, *kept->evicted);
-      if (!name) return with_clause(name.error(), "B61");
+      if (!name) return py::with_clause(name.error(), "B61");
       t.plan.push_back(RemoveCheckpoint{py::path::join(s.out_dir.as<std::string>(), *name), tree_ok(s)});
     }
     s.keep = kept->keep;
     if (kept->appended) t.info("keep_ckpt_ids", py::List(s.keep->ids.begin(), s.keep->ids.end()));
   }
   auto filename = checkpoint_name(s.settings.filename_tmpl, step);
-  if (!filename) return with_clause(filename.error(), "B61");
+  if (!filename) return py::with_clause(filename.error(), "B61");
   if (!s.prepared) return no_attribute("file_backend", "E25");
   Expects(s.out_dir.is<std::string>());  // before_train resolved it (E12)
   const auto& out_dir = s.out_dir.as<std::string>();
@@ -144,7 +137,7 @@ Error before_train(Txn& t, const Runner& r) {
     }
   }
   auto keep_positive = py::compare(s.config.max_keep_ckpts, py::Cmp::gt, py::Value(0));
-  if (!keep_positive) return with_clause(keep_positive.error(), "E16");
+  if (!keep_positive) return py::with_clause(keep_positive.error(), "E16");
   if (*keep_positive) {  // E16
     const auto* stored = py::find(s.runtime_info, "keep_ckpt_ids");
     auto trim = trim_resumed(stored, s.config.max_keep_ckpts);
@@ -152,7 +145,7 @@ Error before_train(Txn& t, const Runner& r) {
     for (const auto& dropped : trim->dropped) {
       if (!r.is_main_process) continue;
       auto name = checkpoint_name(s.settings.filename_tmpl, dropped);
-      if (!name) return with_clause(name.error(), "B61");
+      if (!name) return py::with_clause(name.error(), "B61");
       t.plan.push_back(RemoveCheckpoint{py::path::join(*out_dir, *name), tree_ok(s)});
     }
     // get_info hands out the stored list itself, so the pops trimmed it in place.
@@ -171,7 +164,7 @@ Error after_train_step(Txn& t, const Runner& r, bool epoch_call) {
   std::int64_t counter = epoch_call ? r.epoch : r.iter;
   std::int64_t max = epoch_call ? r.max_epochs : r.max_iters;
   auto save = should_save(counter, max, s.config.interval, s.config.save_begin, s.config.save_last);
-  if (!save) return with_clause(save.error(), epoch_call ? "E17" : "E18");
+  if (!save) return py::with_clause(save.error(), epoch_call ? "E17" : "E18");
   if (!*save) return std::nullopt;
   t.log("Saving checkpoint at " + std::to_string(counter + 1) + (epoch_call ? " epochs" : " iterations"));
   auto sm = periodic_step(epoch_call, r.epoch, r.iter);
@@ -191,7 +184,7 @@ Error after_val_epoch(Txn& t, const Runner& r, const py::Dict& metrics) {
   bool by_epoch = py::truthy(s.config.by_epoch);
   auto sm = best_step(by_epoch, r.epoch, r.iter);
   auto filename = checkpoint_name(s.settings.filename_tmpl, py::Value(sm.step));
-  if (!filename) return with_clause(filename.error(), "B61");
+  if (!filename) return py::with_clause(filename.error(), "B61");
   auto& kr = s.settings.key_rules;
   for (const auto& key : kr.keys)
     if (key == "auto") {  // E34
@@ -223,7 +216,7 @@ Error after_val_epoch(Txn& t, const Runner& r, const py::Dict& metrics) {
     if (score->is_none()) continue;
     if (!kr.rules[i]) return py::key_error(py::str_repr(key), "E35");
     auto better = is_better(*score, best, *kr.rules[i]);
-    if (!better) return with_clause(better.error(), "E35");
+    if (!better) return py::with_clause(better.error(), "E35");
     if (!*better) continue;
     updated = true;
     t.info(score_key, *score);

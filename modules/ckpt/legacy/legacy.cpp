@@ -1,6 +1,7 @@
 // Bodies of ckpt.legacy: mmcv's hook methods and the runners' save, in the
 // reference's order. See the interface for the aliasing it reproduces.
 module;
+#include "ckpt/overload.hpp"
 #include <cstdint>
 #include <optional>
 #include <ostream>
@@ -13,10 +14,7 @@ namespace ckpt::legacy {
 
 namespace {
 
-template <class... F>
-struct overload : F... {
-  using F::operator()...;
-};
+using internal::overload;
 
 using Error = std::optional<py::PyError>;
 
@@ -24,13 +22,6 @@ struct Txn {
   State s;
   Plan plan;
 };
-
-py::PyError with_clause(py::PyError e, const char* clause) {
-  if (e.clause.empty()) e.clause = clause;
-  return e;
-}
-
-std::string class_of(const py::Value& v) { return "<class '" + std::string(py::type_name(v)) + "'>"; }
 
 // The hook's meta keyword as the runner receives it: hook_msgs shared with runner.meta.
 py::Value meta_keyword(const State& s) {
@@ -86,7 +77,7 @@ Error runner_save(Txn& t, const Runner& r) {
   }
   py::Value passed = meta_keyword(s);
   if (!passed.is_none() && !passed.is<py::Dict>())
-    return py::type_error("meta should be a dict or None, but got " + class_of(passed), "C55");
+    return py::type_error("meta should be a dict or None, but got " + py::class_repr(passed), "C55");
   py::Dict meta = passed.is_none() ? py::Dict{} : passed.as<py::Dict>();
   bool shares = false;
   if (!s.runner_meta.is_none()) {
@@ -99,7 +90,7 @@ Error runner_save(Txn& t, const Runner& r) {
   py::set(meta, "epoch", r.epoch + 1);
   py::set(meta, "iter", r.iter);
   auto filename = checkpoint_name(tmpl, py::Value(epoch_runner ? r.epoch + 1 : r.iter + 1));
-  if (!filename) return with_clause(filename.error(), "C55");
+  if (!filename) return py::with_clause(filename.error(), "C55");
   if (!s.out_dir.is<std::string>())
     return py::type_error("expected str, bytes or os.PathLike object, not " + std::string(py::type_name(s.out_dir)),
                           "C55");
@@ -127,7 +118,7 @@ Error save_checkpoint(Txn& t, const Runner& r) {
   py::Value tmpl = given_tmpl ? *given_tmpl : py::Value(by_epoch ? "epoch_{}.pth" : "iter_{}.pth");
   if (!s.runner_meta.is_none()) {
     auto name = checkpoint_name(tmpl, py::Value(current));
-    if (!name) return with_clause(name.error(), "C51");
+    if (!name) return py::with_clause(name.error(), "C51");
     auto& meta = s.runner_meta.as<py::Dict>();
     if (!py::find(meta, "hook_msgs")) py::set(meta, "hook_msgs", py::Dict{});
     auto* msgs = py::find(meta, "hook_msgs");
@@ -139,7 +130,7 @@ Error save_checkpoint(Txn& t, const Runner& r) {
     t.plan.push_back(SetRunnerMeta{s.runner_meta});
   }
   auto keep_positive = py::compare(s.config.max_keep_ckpts, py::Cmp::gt, py::Value(0));
-  if (!keep_positive) return with_clause(keep_positive.error(), "C52");
+  if (!keep_positive) return py::with_clause(keep_positive.error(), "C52");
   if (!*keep_positive) return std::nullopt;
   auto series = legacy_retention(s.out_dir.is<std::string>() ? s.out_dir.as<std::string>() : std::string(), tmpl,
                                  current, s.config.max_keep_ckpts, s.config.interval);

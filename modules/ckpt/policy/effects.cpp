@@ -1,5 +1,6 @@
 // Printers for ckpt.policy:effects (gtest and rapidcheck show plans with them).
 module;
+#include "ckpt/overload.hpp"
 #include <ostream>
 #include <string>
 #include <variant>
@@ -9,10 +10,7 @@ import ckpt.py;
 namespace ckpt {
 
 namespace {
-template <class... F>
-struct overload : F... {
-  using F::operator()...;
-};
+using internal::overload;
 std::string q(const std::string& s) { return py::str_repr(s); }
 }  // namespace
 

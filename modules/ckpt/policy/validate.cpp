@@ -13,8 +13,6 @@ namespace ckpt {
 
 namespace {
 
-std::string class_of(const py::Value& v) { return "<class '" + std::string(py::type_name(v)) + "'>"; }
-
 // mmengine's is_list_of(x, str).
 bool is_list_of_str(const py::Value& v) {
   if (!v.is<py::List>()) return false;
@@ -51,7 +49,7 @@ py::Result<Settings> validate(const HookConfig& c) {
   // E4
   if (!(c.save_best.is<std::string>() || is_list_of_str(c.save_best) || c.save_best.is_none()))
     return py::assertion_error(
-        "\"save_best\" should be a str or list of str or None, but got " + class_of(c.save_best), "E4");
+        "\"save_best\" should be a str or list of str or None, but got " + py::class_repr(c.save_best), "E4");
   if (c.save_best.is<py::List>()) {
     auto keys = strings(c.save_best);
     if (std::find(keys.begin(), keys.end(), "auto") != keys.end() && keys.size() != 1)
@@ -63,7 +61,7 @@ py::Result<Settings> validate(const HookConfig& c) {
   }
   // E5
   if (!(c.rule.is<std::string>() || is_list_of_str(c.rule) || c.rule.is_none()))
-    return py::assertion_error("\"rule\" should be a str or list of str or None, but got " + class_of(c.rule), "E5");
+    return py::assertion_error("\"rule\" should be a str or list of str or None, but got " + py::class_repr(c.rule), "E5");
   std::vector<std::optional<std::string>> rules;
   if (c.rule.is<py::List>()) {
     // `len(rule) in [1, len(self.save_best)]` builds the list first: len(None) raises.
@@ -97,7 +95,7 @@ py::Result<Settings> validate(const HookConfig& c) {
   // E8
   const auto& pk = c.published_keys;
   if (!(pk.is<std::string>() || is_list_of_str(pk) || pk.is_none()))
-    return py::type_error("\"published_keys\" should be a str or a sequence of str or None, but got " + class_of(pk),
+    return py::type_error("\"published_keys\" should be a str or a sequence of str or None, but got " + py::class_repr(pk),
                           "E8");
   if (pk.is<std::string>()) {
     s.published_keys = std::vector<std::string>{pk.as<std::string>()};

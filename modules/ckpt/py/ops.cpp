@@ -1,5 +1,6 @@
 // Bodies of ckpt.py:ops.
 module;
+#include "ckpt/overload.hpp"
 #include <charconv>
 #include <gsl/assert>
 #include <cmath>
@@ -16,10 +17,7 @@ namespace ckpt::py {
 
 namespace {
 
-template <class... F>
-struct overload : F... {
-  using F::operator()...;
-};
+using internal::overload;
 
 std::string binop_error(std::string_view op, const Value& x, const Value& y) {
   return "unsupported operand type(s) for " + std::string(op) + ": '" +
@@ -74,6 +72,8 @@ std::string_view type_name(const Value& x) {
                     },
                     x.v);
 }
+
+std::string class_repr(const Value& x) { return "<class '" + std::string(type_name(x)) + "'>"; }
 
 bool truthy(const Value& x) {
   return std::visit(overload{

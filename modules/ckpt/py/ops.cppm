@@ -15,6 +15,8 @@ export namespace ckpt::py {
 
 /// `type(x).__name__`.
 std::string_view type_name(const Value& x);
+/// `str(type(x))`, as messages show it: `<class 'int'>`.
+std::string class_repr(const Value& x);
 /// `bool(x)`.
 bool truthy(const Value& x);
 /// `x == y` (cross-type numeric equality, dicts compared as mappings).

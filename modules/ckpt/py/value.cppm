@@ -109,6 +109,12 @@ class Result {
   std::variant<T, PyError> v_;
 };
 
+/// `e` with `clause` filled in where it names none yet.
+inline PyError with_clause(PyError e, const char* clause) {
+  if (e.clause.empty()) e.clause = clause;
+  return e;
+}
+
 inline PyError type_error(std::string msg, std::string clause = {}) {
   return {"TypeError", std::move(msg), std::move(clause)};
 }
