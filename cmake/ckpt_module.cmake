@@ -8,7 +8,12 @@ function(ckpt_module)
     PUBLIC FILE_SET CXX_MODULES FILES ${M_INTERFACE}
     PRIVATE ${M_SOURCES})
   target_compile_features(${M_NAME} PUBLIC cxx_std_20)
-  target_link_libraries(${M_NAME} PUBLIC ${M_DEPS} PRIVATE ckpt_warnings)
+  target_link_libraries(${M_NAME} PUBLIC ${M_DEPS} PRIVATE $<BUILD_INTERFACE:ckpt_warnings>)
   # internal headers (ckpt/overload.hpp), for global module fragments only
   target_include_directories(${M_NAME} PRIVATE ${PROJECT_SOURCE_DIR}/modules)
+  # installed with its interface units, so that `find_package(ckpt)` users
+  # can `import` it (tests/install_smoke checks this)
+  install(TARGETS ${M_NAME} EXPORT ckptTargets
+    ARCHIVE DESTINATION lib
+    FILE_SET CXX_MODULES DESTINATION lib/cxx/ckpt/${M_NAME})
 endfunction()
