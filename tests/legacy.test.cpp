@@ -537,3 +537,23 @@ TEST(Legacy, B61_NoPlaceholderDeletesTheJustSavedFile) {  // B61-no-placeholder-
   EXPECT_TRUE(r.disk.files.empty());
   EXPECT_EQ(r.disk.links.at("/w/exp/latest.pth"), "ckpt.pth");  // dangles
 }
+
+// The in-place form of the mmcv reducer is the same function.
+TEST(Legacy, C51_AdvanceInPlaceEqualsStep) {
+  auto config = ckpt::legacy_config_from_kwargs({{"interval", 1}, {"max_keep_ckpts", 1}});
+  auto a = ckpt::legacy::init(config, ckpt::legacy::RunnerKind::epoch, py::Value(py::Dict{}));
+  auto b = a;
+  for (std::int64_t e = 0; e < 3; ++e) {
+    ckpt::legacy::Event ev = ckpt::legacy::AfterTrainEpoch{{"/w/exp", e, 10 * (e + 1), 3, 30, 0}};
+    if (e == 0) {
+      auto first = ckpt::legacy::step(a, ckpt::legacy::BeforeRun{{"/w/exp", 0, 0, 3, 30, 0}});
+      ckpt::legacy::advance(b, ckpt::legacy::BeforeRun{{"/w/exp", 0, 0, 3, 30, 0}});
+      a = first.state;
+    }
+    auto pure = ckpt::legacy::step(a, ev);
+    auto out = ckpt::legacy::advance(b, ev);
+    EXPECT_EQ(out.plan, pure.plan);
+    EXPECT_EQ(b, pure.state);
+    a = pure.state;
+  }
+}

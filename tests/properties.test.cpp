@@ -182,3 +182,18 @@ RC_GTEST_PROP(Properties, E30_PlansCarryEveryRuntimeInfoChange, ()) {
     for (const auto& e : support::effects_of<ckpt::SetRuntimeInfo>(st.plan)) py::set(mirror, e.key, e.value);
   RC_ASSERT(py::Value(mirror) == py::Value(r.state.runtime_info));
 }
+
+RC_GTEST_PROP(Properties, AdvanceInPlaceEqualsStep, ()) {
+  auto s = *scenario();
+  auto by_step = support::make(s.kwargs);
+  auto in_place = by_step;
+  for (const auto& e : trace(s)) {
+    auto pure = ckpt::hook::step(by_step, e);
+    ckpt::hook::Outcome out = ckpt::hook::advance(in_place, e);
+    RC_ASSERT(out.plan == pure.plan);
+    RC_ASSERT(out.error == pure.error);
+    RC_ASSERT(in_place == pure.state);
+    by_step = pure.state;
+    if (out.error) break;
+  }
+}

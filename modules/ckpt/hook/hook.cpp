@@ -22,7 +22,7 @@ using internal::overload;
 using Error = std::optional<py::PyError>;
 
 struct Txn {
-  State s;
+  State& s;
   Plan plan;
 
   void info(const std::string& key, py::Value value) {
@@ -276,8 +276,8 @@ py::Result<State> init(HookConfig config, py::Dict runtime_info) {
   return s;
 }
 
-Step step(State state, const Event& event) {
-  Txn t{std::move(state), {}};
+Outcome advance(State& state, const Event& event) {
+  Txn t{state, {}};
   Error error = std::visit(overload{
                                [&](const BeforeTrain& e) { return before_train(t, e.runner); },
                                [&](const AfterTrainIter& e) { return after_train_step(t, e.runner, false); },
@@ -286,7 +286,12 @@ Step step(State state, const Event& event) {
                                [&](const AfterTrain& e) { return after_train(t, e.runner); },
                            },
                            event);
-  return {std::move(t.s), std::move(t.plan), std::move(error)};
+  return {std::move(t.plan), std::move(error)};
+}
+
+Step step(State state, const Event& event) {
+  auto out = advance(state, event);
+  return {std::move(state), std::move(out.plan), std::move(out.error)};
 }
 
 py::Dict hook_runtime_info(const py::Dict& info) {

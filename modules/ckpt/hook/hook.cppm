@@ -80,7 +80,18 @@ struct Step {
 /// The constructor: validation errors come back as values (event -1).
 py::Result<State> init(HookConfig config, py::Dict runtime_info = {});
 
-/// One hook call.
+/// What one hook call did: the plan, and the exception that ended it.
+struct Outcome {
+  Plan plan;
+  std::optional<py::PyError> error;
+  friend bool operator==(const Outcome&, const Outcome&) = default;
+};
+
+/// One hook call, updating `state` in place (no copy of the state; the
+/// form for hot loops). `step` is this on a copy.
+Outcome advance(State& state, const Event& event);
+
+/// One hook call: the reducer.
 Step step(State state, const Event& event);
 
 /// The runtime-info keys this hook reads or writes (E30), in `info`'s order.

@@ -19,7 +19,7 @@ using internal::overload;
 using Error = std::optional<py::PyError>;
 
 struct Txn {
-  State s;
+  State& s;
   Plan plan;
 };
 
@@ -170,8 +170,8 @@ State init(LegacyConfig config, RunnerKind kind, py::Value meta) {
   return s;
 }
 
-Step step(State state, const Event& event) {
-  Txn t{std::move(state), {}};
+Outcome advance(State& state, const Event& event) {
+  Txn t{state, {}};
   Error error = std::visit(overload{
                                [&](const BeforeRun& e) { return before_run(t, e.runner); },
                                [&](const AfterTrainIter& e) { return after_train_step(t, e.runner, false); },
@@ -179,7 +179,12 @@ Step step(State state, const Event& event) {
                                [&](const AfterRun&) { return Error{}; },
                            },
                            event);
-  return {std::move(t.s), std::move(t.plan), std::move(error)};
+  return {std::move(t.plan), std::move(error)};
+}
+
+Step step(State state, const Event& event) {
+  auto out = advance(state, event);
+  return {std::move(state), std::move(out.plan), std::move(out.error)};
 }
 
 py::Value runner_meta(const State& state) { return state.runner_meta; }

@@ -70,7 +70,18 @@ struct Step {
 /// The constructor (C46: no validation at all).
 State init(LegacyConfig config, RunnerKind kind, py::Value runner_meta = py::none);
 
-/// One hook call.
+/// What one hook call did: the plan, and the exception that ended it.
+struct Outcome {
+  Plan plan;
+  std::optional<py::PyError> error;
+  friend bool operator==(const Outcome&, const Outcome&) = default;
+};
+
+/// One hook call, updating `state` in place (no copy of the state; the
+/// form for hot loops). `step` is this on a copy.
+Outcome advance(State& state, const Event& event);
+
+/// One hook call: the reducer.
 Step step(State state, const Event& event);
 
 /// `runner.meta` as the world sees it now (the shared hook_msgs included).
