@@ -1,0 +1,244 @@
+// ckpt.store.fs — applies plans to a real POSIX filesystem so that
+// checkpoints survive crashes.
+//
+// Shell code: it does I/O, and reports failures as values (`Applied::error`),
+// never as exceptions. Every file is written under a temporary name, fsync'ed,
+// renamed over its final name and its directory fsync'ed, so a reader (or a
+// restarted run) sees the old file or the whole new one. Nothing outside the
+// two roots it is given is ever written or removed: paths are resolved
+// physically (symlinks included) and the whole plan is checked before the
+// first effect is applied. Two orderings leave the same files behind;
+// `safe` also makes every new checkpoint durable before anything is evicted
+// (spec section D, E28).
+module;
+#include <cstddef>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+export module ckpt.store.fs;
+export import ckpt.policy;
+
+export namespace ckpt::store::fs {
+
+/// The order in which a plan's effects reach the disk.
+enum class Ordering {
+  reference,  // the plan's own order: mmengine evicts before it saves (E24, E28)
+  safe,       // writes first, then runtime info, then removals (see `schedule`)
+};
+
+struct Options {
+  Ordering ordering = Ordering::safe;
+  /// Rank 0. Elsewhere nothing touches the disk, saves included: mmengine's
+  /// runner calls save_checkpoint on every rank but only rank 0 writes.
+  bool main_process = true;
+  /// Where the runtime-info and runner-meta mirrors start (a resumed run's).
+  py::Dict runtime_info;
+  py::Value runner_meta;
+  friend bool operator==(const Options&, const Options&) = default;
+};
+
+/// What a payload writer is asked to write: a SaveCheckpoint,
+/// LegacySaveCheckpoint or Publish, and the runtime info as the reference
+/// holds it at that effect (E25 sets `last_ckpt` before E26 saves), whatever
+/// the ordering, so both orderings write the same bytes.
+struct Payload {
+  const Effect& effect;
+  const py::Dict& runtime_info;
+};
+
+/// Writes a checkpoint's bytes into `fd` (a new, empty, readable temporary
+/// file); returns an error message on failure. For Publish it loads
+/// `source` itself and writes the kept keys; the store names the result
+/// after the SHA-256 of what was written (E42).
+using PayloadWriter = std::function<std::optional<std::string>(const Payload& payload, int fd)>;
+
+enum class ErrorKind {
+  containment,  // a path outside both roots: nothing of the plan was applied
+  io,           // a system call failed; the message carries the errno text
+  writer,       // the payload writer failed (or none was given)
+  reference,    // the reference raises here too (rmtree on a symlink, no rmtree)
+};
+
+struct Error {
+  ErrorKind kind = ErrorKind::io;
+  std::string path;
+  std::string message;
+  friend bool operator==(const Error&, const Error&) = default;
+};
+
+/// What one `apply` did, in the order it did it; paths as the plan names them.
+struct Applied {
+  std::vector<std::string> written;  // checkpoints, texts, published files, links
+  std::vector<std::string> removed;
+  std::vector<WriteText> texts;
+  std::optional<Error> error;  // the first failure; later effects were not applied
+  bool ok() const { return !error; }
+  friend bool operator==(const Applied&, const Applied&) = default;
+};
+
+/// The effects of `plan` in the order `apply` performs them. `reference`: the
+/// plan. `safe`: writes (and logs) first, then runtime-info updates, then
+/// removals, each in plan order, with two exceptions that keep the files
+/// left behind identical to the reference's: a RemoveCheckpoint of a path a
+/// later write replaces is dropped (B61: the reference deletes, then
+/// rewrites; the write replaces it atomically instead), and a removal with a
+/// later write landing inside it, or a RemoveUntilGap with any later write
+/// (it reads the disk), keeps its place. The reducers emit neither of those.
+Plan schedule(const Plan& plan, Ordering ordering);
+
+/// The filesystem side of a run: checkpoints under `checkpoint_dir_root`,
+/// `last_checkpoint` under `work_dir`.
+class Store {
+ public:
+  Store(std::filesystem::path checkpoint_dir_root, std::filesystem::path work_dir, Options options = {});
+
+  /// Applies one event's plan. Checks every path first (containment), then
+  /// applies `schedule(plan, ordering)`, stopping at the first failure.
+  Applied apply(const Plan& plan, const PayloadWriter& writer = {});
+
+  /// The message hub's runtime info as the applied SetRuntimeInfo left it.
+  const py::Dict& runtime_info() const { return runtime_info_; }
+  /// mmcv's `runner.meta` as the applied SetRunnerMeta left it (C51).
+  const py::Value& runner_meta() const { return runner_meta_; }
+
+ private:
+  std::vector<std::string> roots_;  // absolute, lexically normal
+  Options options_;
+  py::Dict runtime_info_;
+  py::Value runner_meta_;
+};
+
+std::ostream& operator<<(std::ostream& os, Ordering ordering);
+std::ostream& operator<<(std::ostream& os, ErrorKind kind);
+std::ostream& operator<<(std::ostream& os, const Error& error);
+std::ostream& operator<<(std::ostream& os, const Applied& applied);
+
+}  // namespace ckpt::store::fs
+
+// Internals shared by the implementation units; not exported.
+namespace ckpt::store::fs::detail {
+
+/// An owned file descriptor.
+class Fd {
+ public:
+  Fd() = default;
+  explicit Fd(int fd) : fd_(fd) {}
+  Fd(Fd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+  Fd& operator=(Fd&& other) noexcept {
+    reset(std::exchange(other.fd_, -1));
+    return *this;
+  }
+  ~Fd() { reset(); }
+  int get() const { return fd_; }
+  explicit operator bool() const { return fd_ >= 0; }
+  void reset(int fd = -1);
+  int release() { return std::exchange(fd_, -1); }
+
+ private:
+  int fd_ = -1;
+};
+
+// --- locate.cpp: where a path lands -------------------------------------
+
+/// A name in a directory below one of the roots; `dirs` are physical (no
+/// symlink, no dot entries), the missing ones to be created by writes.
+struct Location {
+  std::string root;
+  std::vector<std::string> dirs;
+  std::string name;
+  std::string directory() const;
+};
+
+/// The path cannot name anything: a parent is a file, a dangling symlink, a
+/// loop (errno), or a write names a directory (EISDIR).
+struct Unreachable {
+  int err = 0;
+};
+
+enum class Intent { write, remove };
+
+/// Resolves `path` (relative to the working directory when relative) against
+/// the canonical `roots`: a containment Error when it lands outside all of
+/// them (or, for a removal, on a root itself).
+std::variant<Location, Unreachable, Error> locate(const std::string& path, Intent intent,
+                                                  const std::vector<std::string>& roots);
+
+/// The roots with their existing prefixes resolved physically.
+std::variant<std::vector<std::string>, Error> canonical_roots(const std::vector<std::string>& roots);
+
+/// `path` made absolute and lexically normal: the key under which plans
+/// compare paths (B61: the evicted path and the saved one are the same).
+std::string lexical_key(const std::string& path);
+
+// --- durable.cpp: the system calls ----------------------------------------
+
+Error io_error(int err, const std::string& path, const std::string& what);
+
+/// Opens the Location's directory from its root without following symlinks
+/// (a symlink swapped in after `locate` gives ELOOP); `create` makes missing
+/// directories, the root included, fsync'ing each parent. errno on failure.
+std::variant<Fd, int> open_directory(const Location& at, bool create);
+
+/// A new temporary file in a directory (O_CREAT|O_EXCL, 0644), unlinked on
+/// destruction unless committed.
+class TempFile {
+ public:
+  static std::variant<TempFile, Error> create(int dir, const std::string& shown);
+  TempFile(TempFile&& other) noexcept;
+  TempFile& operator=(TempFile&&) = delete;
+  ~TempFile();
+  int fd() const { return fd_.get(); }
+  /// fsync, close, rename over `name`, fsync the directory.
+  std::optional<Error> commit(const std::string& name, const std::string& shown);
+
+ private:
+  TempFile(int dir, std::string name, Fd fd) : dir_(dir), name_(std::move(name)), fd_(std::move(fd)) {}
+  int dir_;
+  std::string name_;
+  Fd fd_;
+  bool committed_ = false;
+};
+
+/// Writes all of `data` to `fd`; errno on failure.
+std::optional<int> write_all(int fd, const std::string& data);
+
+/// `name` becomes a symlink to `target`, replaced atomically.
+std::optional<Error> replace_symlink(int dir, const std::string& name, const std::string& target,
+                                     const std::string& shown);
+
+/// The reference's `isfile(p)`: a regular file, or a symlink to one.
+bool is_regular_file(int dir, const std::string& name);
+
+/// mmengine's removal (E16, E24, E35): a file (or a link to one) is
+/// unlinked, a directory removed as a tree without following any symlink in
+/// it, anything else skipped. True when something was removed.
+std::variant<bool, Error> remove_entry(int dir, const std::string& name, bool can_remove_tree,
+                                       const std::string& shown);
+
+/// Unlinks one entry (a file or a link) and fsyncs the directory.
+std::optional<Error> unlink_entry(int dir, const std::string& name, const std::string& shown);
+
+// --- sha256.cpp ------------------------------------------------------------
+
+/// Hex SHA-256 of everything in `fd`, read from offset 0 (errno on failure).
+std::variant<std::string, int> sha256_hex(int fd);
+
+// --- schedule.cpp ------------------------------------------------------------
+
+/// One step of a schedule: a plan index, and for a write the index of the
+/// dropped removal it absorbs (safe ordering, B61).
+struct Slot {
+  std::size_t index = 0;
+  std::optional<std::size_t> absorbs;
+};
+std::vector<Slot> order(const Plan& plan, Ordering ordering);
+
+/// The path an effect writes (Publish: none, its name depends on its bytes).
+std::optional<std::string> written_path(const Effect& effect);
+
+}  // namespace ckpt::store::fs::detail

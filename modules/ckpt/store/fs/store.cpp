@@ -1,0 +1,300 @@
+// Store::apply: check the whole plan, then apply its schedule one effect at
+// a time, stopping at the first failure. A failed write leaves nothing
+// behind but the directories it created: its temporary file is removed and
+// the final name is untouched.
+module;
+#include "ckpt/overload.hpp"
+#include <cerrno>
+#include <cstdint>
+#include <exception>
+#include <filesystem>
+#include <functional>
+#include <gsl/assert>
+#include <optional>
+#include <set>
+#include <string>
+#include <system_error>
+#include <utility>
+#include <variant>
+#include <vector>
+module ckpt.store.fs;
+
+namespace ckpt::store::fs {
+
+namespace {
+
+using namespace detail;
+using internal::overload;
+using MaybeError = std::optional<Error>;
+
+bool is_containment(const std::variant<Location, Unreachable, Error>& located) {
+  const auto* e = std::get_if<Error>(&located);
+  return e && e->kind == ErrorKind::containment;
+}
+
+// The paths of a RemoveUntilGap (C52), in the order they are tried, until
+// `visit` says stop. A template without `{}` repeats one path: the reference
+// removes it once and stops at the gap it left.
+template <class Visit>
+MaybeError for_each_in_series(const RemoveUntilGap& series, Visit visit) {
+  Expects(series.step != 0);  // legacy_retention raises instead (C53)
+  std::string previous;
+  for (std::int64_t s = series.start; series.step < 0 ? s > 0 : s < 0; s += series.step) {
+    std::string path = series_path(series, s);
+    if (path == previous) break;
+    previous = path;
+    bool go_on = true;
+    if (auto e = visit(path, go_on)) return e;
+    if (!go_on) break;
+  }
+  return std::nullopt;
+}
+
+// Nothing of a plan is applied when any of its paths lands outside the
+// roots, so every path is located first. Other problems (a missing parent,
+// a full disk) surface when their effect runs, as they do in the reference.
+MaybeError check_containment(const Plan& plan, const std::vector<std::string>& roots) {
+  std::set<std::string> written;
+  for (const auto& e : plan)
+    if (auto p = written_path(e)) written.insert(lexical_key(*p));
+  for (const auto& e : plan) {
+    std::optional<std::variant<Location, Unreachable, Error>> located;
+    if (auto p = written_path(e)) located = locate(*p, Intent::write, roots);
+    if (const auto* publish = std::get_if<Publish>(&e))  // the name's hash does not move its directory
+      located = locate(published_name(publish->source, "00000000"), Intent::write, roots);
+    if (const auto* remove = std::get_if<RemoveCheckpoint>(&e)) located = locate(remove->path, Intent::remove, roots);
+    if (located && is_containment(*located)) return std::get<Error>(*located);
+    if (const auto* series = std::get_if<RemoveUntilGap>(&e)) {
+      auto e2 = for_each_in_series(*series, [&](const std::string& path, bool& go_on) -> MaybeError {
+        auto at = locate(path, Intent::remove, roots);
+        if (is_containment(at)) return std::get<Error>(at);
+        std::error_code ec;
+        go_on = written.count(lexical_key(path)) ||
+                (std::holds_alternative<Location>(at) && std::filesystem::is_regular_file(path, ec));
+        return std::nullopt;
+      });
+      if (e2) return e2;
+    }
+  }
+  return std::nullopt;
+}
+
+// The runtime info as the reference holds it at each effect of the plan, for
+// the payload writer (E25 updates `last_ckpt` before E26 saves).
+std::vector<py::Dict> info_at_each_effect(const Plan& plan, py::Dict info) {
+  std::vector<py::Dict> out(plan.size());
+  for (std::size_t i = 0; i < plan.size(); ++i) {
+    if (const auto* set = std::get_if<SetRuntimeInfo>(&plan[i])) py::set(info, set->key, set->value);
+    if (std::holds_alternative<SaveCheckpoint>(plan[i]) || std::holds_alternative<LegacySaveCheckpoint>(plan[i]) ||
+        std::holds_alternative<Publish>(plan[i]))
+      out[i] = info;
+  }
+  return out;
+}
+
+Error appeared(const std::string& path) {
+  return {ErrorKind::containment, path,
+          "a symlink appeared in the parent directories of '" + path + "' after they were checked"};
+}
+
+// One apply: the plan, its context, and what was done so far.
+struct Applier {
+  const Plan& plan;
+  const std::vector<std::string>& roots;
+  const PayloadWriter& writer;
+  const std::vector<py::Dict>& info_at;
+  bool main_process;
+  py::Dict& info;
+  py::Value& meta;
+  Applied& out;
+
+  struct Target {
+    Location at;
+    Fd dir;
+  };
+
+  std::variant<Target, Error> open_for_write(const std::string& path) {
+    auto located = locate(path, Intent::write, roots);
+    if (auto* e = std::get_if<Error>(&located)) return *e;
+    if (auto* u = std::get_if<Unreachable>(&located)) return io_error(u->err, path, "open");
+    auto& at = std::get<Location>(located);
+    auto dir = open_directory(at, /*create=*/true);
+    if (auto* err = std::get_if<int>(&dir))
+      return *err == ELOOP ? appeared(path) : io_error(*err, path, "creating its directory");
+    return Target{std::move(at), std::get<Fd>(std::move(dir))};
+  }
+
+  // Runs the writer into `temp`; its exceptions become errors too.
+  MaybeError fill(std::size_t index, const std::string& path, int fd) {
+    if (!writer) return Error{ErrorKind::writer, path, "no payload writer was given"};
+    try {
+      if (auto message = writer(Payload{plan[index], info_at[index]}, fd))
+        return Error{ErrorKind::writer, path, *message};
+    } catch (const std::exception& x) {
+      return Error{ErrorKind::writer, path, x.what()};
+    } catch (...) {
+      return Error{ErrorKind::writer, path, "the payload writer threw"};
+    }
+    return std::nullopt;
+  }
+
+  // Safe ordering, B61: the removal this write absorbed. A file is replaced
+  // by the rename; anything else goes as the removal would have removed it.
+  MaybeError clear(const Target& t, std::optional<std::size_t> absorbed, const std::string& path) {
+    if (!absorbed || is_regular_file(t.dir.get(), t.at.name)) return std::nullopt;
+    const auto& remove = std::get<RemoveCheckpoint>(plan[*absorbed]);
+    auto removed = remove_entry(t.dir.get(), t.at.name, remove.can_remove_tree, path);
+    if (auto* e = std::get_if<Error>(&removed)) return *e;
+    if (std::get<bool>(removed)) out.removed.push_back(remove.path);
+    return std::nullopt;
+  }
+
+  // Temp file, contents, fsync, rename, fsync: the whole new file or none.
+  template <class Fill>
+  MaybeError write(const std::string& path, std::optional<std::size_t> absorbed, Fill fill_temp) {
+    auto target = open_for_write(path);
+    if (auto* e = std::get_if<Error>(&target)) return *e;
+    auto& t = std::get<Target>(target);
+    auto temp = TempFile::create(t.dir.get(), path);
+    if (auto* e = std::get_if<Error>(&temp)) return *e;
+    auto& file = std::get<TempFile>(temp);
+    if (auto e = fill_temp(file.fd())) return e;
+    if (auto e = clear(t, absorbed, path)) return e;
+    if (auto e = file.commit(t.at.name, path)) return e;
+    out.written.push_back(path);
+    return std::nullopt;
+  }
+
+  MaybeError publish(std::size_t index, const Publish& p) {
+    auto target = open_for_write(published_name(p.source, "00000000"));
+    if (auto* e = std::get_if<Error>(&target)) return *e;
+    auto& t = std::get<Target>(target);
+    auto temp = TempFile::create(t.dir.get(), p.source);
+    if (auto* e = std::get_if<Error>(&temp)) return *e;
+    auto& file = std::get<TempFile>(temp);
+    if (auto e = fill(index, p.source, file.fd())) return e;
+    auto hash = sha256_hex(file.fd());
+    if (auto* err = std::get_if<int>(&hash)) return io_error(*err, p.source, "reading back the published file");
+    std::string path = published_name(p.source, std::get<std::string>(hash));
+    if (auto e = file.commit(py::path::basename(path), path)) return e;
+    out.written.push_back(path);
+    return std::nullopt;
+  }
+
+  // Where a removal's path is, or nothing when it cannot exist (a missing or
+  // non-directory parent: the reference's isfile and isdir say False).
+  std::variant<std::monostate, Target, Error> open_for_removal(const std::string& path) {
+    auto located = locate(path, Intent::remove, roots);
+    if (auto* e = std::get_if<Error>(&located)) return *e;
+    if (std::holds_alternative<Unreachable>(located)) return std::monostate{};
+    auto& at = std::get<Location>(located);
+    auto dir = open_directory(at, /*create=*/false);
+    if (auto* err = std::get_if<int>(&dir)) {
+      if (*err == ENOENT || *err == ENOTDIR) return std::monostate{};
+      return *err == ELOOP ? appeared(path) : io_error(*err, path, "opening its directory");
+    }
+    return Target{std::move(at), std::get<Fd>(std::move(dir))};
+  }
+
+  MaybeError remove(const RemoveCheckpoint& r) {
+    auto target = open_for_removal(r.path);
+    if (auto* e = std::get_if<Error>(&target)) return *e;
+    auto* t = std::get_if<Target>(&target);
+    if (!t) return std::nullopt;
+    auto removed = remove_entry(t->dir.get(), t->at.name, r.can_remove_tree, r.path);
+    if (auto* e = std::get_if<Error>(&removed)) return *e;
+    if (std::get<bool>(removed)) out.removed.push_back(r.path);
+    return std::nullopt;
+  }
+
+  MaybeError remove_series(const RemoveUntilGap& series) {
+    return for_each_in_series(series, [&](const std::string& path, bool& go_on) -> MaybeError {
+      auto target = open_for_removal(path);
+      if (auto* e = std::get_if<Error>(&target)) return *e;
+      auto* t = std::get_if<Target>(&target);
+      go_on = t && is_regular_file(t->dir.get(), t->at.name);
+      if (!go_on) return std::nullopt;
+      if (auto e = unlink_entry(t->dir.get(), t->at.name, path)) return e;
+      out.removed.push_back(path);
+      return std::nullopt;
+    });
+  }
+
+  MaybeError disk(const Slot& slot) {
+    const Effect& effect = plan[slot.index];
+    auto save = [&](const std::string& path) {
+      return write(path, slot.absorbs, [&](int fd) { return fill(slot.index, path, fd); });
+    };
+    return std::visit(
+        overload{
+            [&](const SaveCheckpoint& s) { return save(py::path::join(s.out_dir, s.filename)); },
+            [&](const LegacySaveCheckpoint& s) { return save(s.filepath); },
+            [&](const WriteText& text) {
+              auto e = write(text.path, slot.absorbs, [&](int fd) -> MaybeError {
+                if (auto err = write_all(fd, text.content)) return io_error(*err, text.path, "write");
+                return std::nullopt;
+              });
+              if (!e) out.texts.push_back(text);
+              return e;
+            },
+            [&](const Publish& p) { return publish(slot.index, p); },
+            [&](const Symlink& link) -> MaybeError {
+              auto target = open_for_write(link.link);
+              if (auto* e = std::get_if<Error>(&target)) return *e;
+              auto& t = std::get<Target>(target);
+              if (auto e = clear(t, slot.absorbs, link.link)) return e;
+              if (auto e = replace_symlink(t.dir.get(), t.at.name, link.target, link.link)) return e;
+              out.written.push_back(link.link);
+              return std::nullopt;
+            },
+            [&](const RemoveCheckpoint& r) { return remove(r); },
+            [&](const RemoveUntilGap& series) { return remove_series(series); },
+            [&](const auto&) -> MaybeError { return std::nullopt; },
+        },
+        effect);
+  }
+
+  MaybeError run(const Slot& slot) {
+    const Effect& effect = plan[slot.index];
+    if (const auto* set = std::get_if<SetRuntimeInfo>(&effect)) py::set(info, set->key, set->value);
+    else if (const auto* m = std::get_if<SetRunnerMeta>(&effect)) meta = m->meta;
+    // Log and SyncBuffers are the trainer's; other ranks write nothing (Options).
+    else if (main_process) return disk(slot);
+    return std::nullopt;
+  }
+};
+
+std::string absolute_root(const std::filesystem::path& p) {
+  std::error_code ec;
+  auto abs = std::filesystem::absolute(p, ec);
+  std::string s = (ec ? p : abs).lexically_normal().string();
+  while (s.size() > 1 && s.back() == '/') s.pop_back();
+  return s;
+}
+
+}  // namespace
+
+Store::Store(std::filesystem::path checkpoint_dir_root, std::filesystem::path work_dir, Options options)
+    : roots_{absolute_root(checkpoint_dir_root), absolute_root(work_dir)},
+      options_(std::move(options)),
+      runtime_info_(options_.runtime_info),
+      runner_meta_(options_.runner_meta) {}
+
+Applied Store::apply(const Plan& plan, const PayloadWriter& writer) {
+  Applied out;
+  std::vector<std::string> canonical;  // other ranks never touch the disk: no roots needed
+  if (options_.main_process) {
+    auto roots = canonical_roots(roots_);
+    if (auto* e = std::get_if<Error>(&roots)) out.error = *e;
+    else canonical = std::get<std::vector<std::string>>(std::move(roots));
+    if (!out.error) out.error = check_containment(plan, canonical);
+    if (out.error) return out;
+  }
+  auto info_at = info_at_each_effect(plan, runtime_info_);
+  Applier applier{plan, canonical, writer, info_at, options_.main_process, runtime_info_, runner_meta_, out};
+  for (const auto& slot : order(plan, options_.ordering))
+    if ((out.error = applier.run(slot))) break;
+  return out;
+}
+
+}  // namespace ckpt::store::fs

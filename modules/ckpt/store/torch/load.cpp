@@ -1,0 +1,211 @@
+// The reader: the zip central directory, then data.pkl through our
+// unpickler, which asks for each storage entry as it meets its persistent
+// id. Storages are read (pread) into CPU memory, or mapped copy-on-write.
+// Every failure becomes an Error naming the file and the problem.
+#include <ATen/ATen.h>
+#include <c10/core/CPUAllocator.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <memory>
+#include <unordered_map>
+
+#include "checkpoint.hpp"
+#include "crc32.hpp"
+#include "unpickler.hpp"
+#include "zip.hpp"
+
+namespace ckpt::torch_store {
+namespace {
+
+[[noreturn]] void fail(const std::string& what) { throw Error(what); }
+
+// Newest `version` record this reader understands (torch 1.13 writes 3).
+constexpr std::uint64_t max_version = 3;
+
+struct Mapping {
+  void* address = nullptr;
+  std::size_t length = 0;
+  ~Mapping() {
+    if (address) ::munmap(address, length);
+  }
+};
+
+class File {
+ public:
+  File(const std::string& path, bool map) {
+    fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd_ < 0) fail(std::string("cannot open: ") + std::strerror(errno));
+    struct stat st;
+    if (::fstat(fd_, &st) != 0) fail(std::string("cannot stat: ") + std::strerror(errno));
+    if (!S_ISREG(st.st_mode)) fail("not a regular file");
+    size_ = static_cast<std::uint64_t>(st.st_size);
+    if (map && size_ > 0) {
+      mapping_ = std::make_shared<Mapping>();
+      void* p = ::mmap(nullptr, size_, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd_, 0);
+      if (p == MAP_FAILED) fail(std::string("cannot map: ") + std::strerror(errno));
+      mapping_->address = p;
+      mapping_->length = size_;
+    }
+  }
+  File(const File&) = delete;
+  File& operator=(const File&) = delete;
+  ~File() { ::close(fd_); }
+
+  std::uint64_t size() const { return size_; }
+
+  // Fills `out` with the bytes at [offset, offset + n); throws when the
+  // file ends first. With `crc`, folds the bytes into it slice by slice,
+  // while they are still in cache.
+  void read_into(void* out, std::uint64_t offset, std::size_t n, std::uint32_t* crc = nullptr) const {
+    if (offset > size_ || n > size_ - offset) fail("unexpected end of file (truncated?)");
+    auto* p = static_cast<char*>(out);
+    constexpr std::size_t slice = std::size_t{4} << 20;
+    while (n > 0) {
+      const ssize_t r = ::pread(fd_, p, n < slice ? n : slice, static_cast<off_t>(offset));
+      if (r < 0 && errno == EINTR) continue;
+      if (r < 0) fail(std::string("read failed: ") + std::strerror(errno));
+      if (r == 0) fail("unexpected end of file (truncated?)");
+      if (crc) *crc = crc32(*crc, p, static_cast<std::size_t>(r));
+      p += r, offset += static_cast<std::uint64_t>(r), n -= static_cast<std::size_t>(r);
+    }
+  }
+
+  // What the zip reader asks for: up to `n` bytes (fewer at the end).
+  std::string read(std::uint64_t offset, std::size_t n) const {
+    if (offset >= size_) return {};
+    std::string s(std::min<std::uint64_t>(n, size_ - offset), '\0');
+    read_into(s.data(), offset, s.size());
+    return s;
+  }
+
+  // A storage of `n` bytes at `offset`: read into fresh memory, or a view of
+  // the mapping that keeps it alive. `crc` as for read_into.
+  c10::Storage storage(std::uint64_t offset, std::size_t n, std::uint32_t* crc) const {
+    if (!mapping_) {
+      c10::Storage s(c10::Storage::use_byte_size_t(), n, c10::GetCPUAllocator(), false);
+      read_into(s.data_ptr().get(), offset, n, crc);
+      return s;
+    }
+    if (offset > size_ || n > size_ - offset) fail("unexpected end of file (truncated?)");
+    if (crc) *crc = crc32(*crc, static_cast<char*>(mapping_->address) + offset, n);
+    auto* keep = new std::shared_ptr<Mapping>(mapping_);
+    c10::DataPtr ptr(static_cast<char*>(mapping_->address) + offset, keep,
+                     [](void* ctx) { delete static_cast<std::shared_ptr<Mapping>*>(ctx); }, c10::Device(c10::kCPU));
+    return c10::Storage(c10::Storage::use_byte_size_t(), n, std::move(ptr), nullptr, false);
+  }
+
+ private:
+  int fd_ = -1;
+  std::uint64_t size_ = 0;
+  std::shared_ptr<Mapping> mapping_;
+};
+
+class Archive {
+ public:
+  Archive(const File& file, bool verify_crc) : file_(file), verify_crc_(verify_crc) {
+    const zip::ReadAt read_at = [&](std::uint64_t o, std::size_t n) { return file_.read(o, n); };
+    const std::vector<zip::Entry> entries = zip::read_directory(file_.size(), read_at);
+    // As torch's reader: the archive folder is the first entry's; its name is free.
+    const auto slash = entries.empty() ? std::string::npos : entries.front().name.find('/');
+    if (slash == std::string::npos) fail("no archive folder: not a file written by torch.save");
+    prefix_ = entries.front().name.substr(0, slash + 1);
+    for (const zip::Entry& e : entries) entries_.emplace(e.name, e);
+    if (!has("data.pkl")) fail("no entry '" + prefix_ + "data.pkl': not a file written by torch.save");
+  }
+
+  bool has(const std::string& relative) const { return entries_.count(prefix_ + relative) > 0; }
+
+  c10::Storage storage(const std::string& relative, std::size_t at_least) const {
+    const zip::Entry& e = entry(relative);
+    if (e.size < at_least)
+      fail("entry '" + e.name + "' holds " + std::to_string(e.size) + " bytes, its tensor needs " + std::to_string(at_least));
+    std::uint32_t crc = 0;
+    c10::Storage s = file_.storage(data_offset(e), static_cast<std::size_t>(e.size), verify_crc_ ? &crc : nullptr);
+    if (verify_crc_) check_crc(e, crc);
+    return s;
+  }
+
+  std::string bytes(const std::string& relative) const {
+    const zip::Entry& e = entry(relative);
+    std::string s(static_cast<std::size_t>(e.size), '\0');
+    std::uint32_t crc = 0;
+    file_.read_into(s.data(), data_offset(e), s.size(), &crc);
+    check_crc(e, crc);
+    return s;
+  }
+
+ private:
+  const zip::Entry& entry(const std::string& relative) const {
+    auto it = entries_.find(prefix_ + relative);
+    if (it == entries_.end()) fail("missing entry '" + prefix_ + relative + "'");
+    if (it->second.method != 0)
+      fail("entry '" + it->first + "' is compressed (method " + std::to_string(it->second.method) +
+           "); torch stores entries uncompressed");
+    return it->second;
+  }
+
+  std::uint64_t data_offset(const zip::Entry& e) const {
+    const std::uint64_t at = zip::data_offset(e, [&](std::uint64_t o, std::size_t n) { return file_.read(o, n); });
+    if (at > file_.size() || e.size > file_.size() - at)
+      fail("entry '" + e.name + "' runs past the end of the file (truncated?)");
+    return at;
+  }
+
+  // Small entries (data.pkl, version) are always checked: a corrupt pickle
+  // should fail as corrupt, not as whatever garbage it decodes to.
+  static void check_crc(const zip::Entry& e, std::uint32_t crc) {
+    if (crc != e.crc32)
+      fail("entry '" + e.name + "' fails its CRC-32 check (corrupt file)");
+  }
+
+  const File& file_;
+  bool verify_crc_;
+  std::unordered_map<std::string, zip::Entry> entries_;
+  std::string prefix_;
+};
+
+void check_format(const Archive& archive) {
+  const std::string version_entry = archive.has("version") ? "version" : ".data/version";
+  const std::string text = archive.bytes(version_entry);
+  std::uint64_t version = 0;
+  std::size_t digits = 0;
+  for (; digits < text.size() && text[digits] >= '0' && text[digits] <= '9' && digits < 6; ++digits)
+    version = version * 10 + static_cast<std::uint64_t>(text[digits] - '0');
+  if (digits == 0) fail("unreadable version record");
+  if (version > max_version)
+    fail("format version " + std::to_string(version) + " is newer than this reader's (" + std::to_string(max_version) + ")");
+  if (archive.has("byteorder") && archive.bytes("byteorder") != "little")
+    fail("big-endian checkpoints are not supported");
+}
+
+Value load_file(const std::string& path, const LoadOptions& options) {
+  const File file(path, options.mmap);
+  if (file.size() >= 2 && file.read(0, 2) == "\x80\x02")
+    fail("legacy (pre-1.6, non-zip) torch format is not supported");
+  const Archive archive(file, options.verify_crc);
+  check_format(archive);
+  const std::string pickle = archive.bytes("data.pkl");
+  const StorageLoader load_storage = [&](const std::string& key, std::size_t nbytes, const std::string&) {
+    return archive.storage("data/" + key, nbytes);
+  };
+  return unpickle(pickle, load_storage);
+}
+
+}  // namespace
+
+Value load(const std::string& path, const LoadOptions& options) {
+  try {
+    return load_file(path, options);
+  } catch (const c10::Error& e) {
+    throw Error(path + ": " + e.what_without_backtrace());
+  } catch (const std::exception& e) {
+    throw Error(path + ": " + e.what());
+  }
+}
+
+}  // namespace ckpt::torch_store
