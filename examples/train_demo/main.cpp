@@ -115,12 +115,16 @@ std::string read_file(const std::string& path) {
 }
 
 // The rank-independent part of a plan: what every rank must agree on (the
-// removals, last_checkpoint text and publishing run on rank 0 only).
-std::string digest(const ckpt::Plan& plan) {
+// removals, last_checkpoint text and publishing run on rank 0 only), with
+// the work directory masked so ranks given different ones compare.
+std::string digest(const ckpt::Plan& plan, const std::string& work_dir) {
   std::ostringstream os;
   for (const auto& e : plan)
     if (std::holds_alternative<ckpt::SaveCheckpoint>(e) || std::holds_alternative<ckpt::SetRuntimeInfo>(e)) os << e;
-  return os.str();
+  std::string text = os.str();
+  for (auto at = text.find(work_dir); at != std::string::npos; at = text.find(work_dir, at))
+    text.replace(at, work_dir.size(), "<work_dir>");
+  return text;
 }
 
 }  // namespace
@@ -182,7 +186,7 @@ int main(int argc, char** argv) {
       trace.push_back(py::Value(std::move(ev)));
     }, event);
     auto out = ckpt::hook::advance(state, event);
-    if (a.digests) std::cout << "plan " << name << " " << std::hash<std::string>{}(digest(out.plan)) << "\n";
+    if (a.digests) std::cout << "plan " << name << " " << std::hash<std::string>{}(digest(out.plan, a.work_dir)) << "\n";
     if (out.error) die(std::string(name) + " raised " + out.error->type + ": " + out.error->message);
     auto applied = store.apply(out.plan, writer);
     if (!applied.ok()) die(std::string(name) + ": " + applied.error->message + " (" + applied.error->path + ")");
