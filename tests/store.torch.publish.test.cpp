@@ -11,9 +11,9 @@ using namespace store_test;
 
 std::string sha256_of_file(const std::string& path) {
   const std::string bytes = read_file(path);
-  ts::Sha256 h;
+  ckpt::internal::Sha256 h;
   h.update(bytes.data(), bytes.size());
-  return ts::Sha256::hex(h.finish());
+  return ckpt::internal::Sha256::hex(h.finish());
 }
 
 TEST(StoreTorchPublish, E42_KeepsOnlyPublishedKeysNamedAfterTheFileHash) {

@@ -22,7 +22,7 @@
 #include <unistd.h>
 
 #include "ckpt/store/torch/checkpoint.hpp"
-#include "sha256.hpp"
+#include "ckpt/internal/sha256.hpp"
 #include "storage_types.hpp"
 
 namespace store_test {
@@ -137,9 +137,9 @@ inline std::string key(const Value& k) {
 
 inline std::string tensor_sha(const at::Tensor& t) {
   const at::Tensor c = t.detach().cpu().resolve_conj().resolve_neg().contiguous();
-  ts::Sha256 h;
+  ckpt::internal::Sha256 h;
   if (c.nbytes() > 0) h.update(c.data_ptr(), c.nbytes());
-  return ts::Sha256::hex(h.finish());
+  return ckpt::internal::Sha256::hex(h.finish());
 }
 
 inline void describe(const Value& v, const std::string& path, std::ostringstream& out) {

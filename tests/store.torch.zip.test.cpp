@@ -129,9 +129,9 @@ TEST(StoreTorchZip, Sha256KnownAnswers) {
   const std::string million(1000000, 'a');
   for (bool portable : {false, true}) {
     const auto digest = [&](const std::string& s, std::size_t piece) {
-      ts::Sha256 h(portable);
+      ckpt::internal::Sha256 h(portable);
       for (std::size_t i = 0; i < s.size(); i += piece) h.update(s.data() + i, std::min(piece, s.size() - i));
-      return ts::Sha256::hex(h.finish());
+      return ckpt::internal::Sha256::hex(h.finish());
     };
     EXPECT_EQ(digest("", 1), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
     EXPECT_EQ(digest("abc", 1), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");

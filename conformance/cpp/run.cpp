@@ -9,7 +9,7 @@
 #include <utility>
 #include <variant>
 #include "adapter.hpp"
-#include "ckpt/overload.hpp"
+#include "ckpt/internal/overload.hpp"
 
 namespace adapter {
 

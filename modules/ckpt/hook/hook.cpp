@@ -2,7 +2,7 @@
 // A `Txn` accumulates the next state and the plan; an error stops the call
 // after the effects already planned, as an exception would.
 module;
-#include "ckpt/overload.hpp"
+#include "ckpt/internal/overload.hpp"
 #include <cstdint>
 #include <gsl/assert>
 #include <optional>

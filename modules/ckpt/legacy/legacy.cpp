@@ -1,7 +1,7 @@
 // Bodies of ckpt.legacy: mmcv's hook methods and the runners' save, in the
 // reference's order. See the interface for the aliasing it reproduces.
 module;
-#include "ckpt/overload.hpp"
+#include "ckpt/internal/overload.hpp"
 #include <cstdint>
 #include <optional>
 #include <ostream>

@@ -1,6 +1,6 @@
 // Printers for ckpt.policy:effects (gtest and rapidcheck show plans with them).
 module;
-#include "ckpt/overload.hpp"
+#include "ckpt/internal/overload.hpp"
 #include <ostream>
 #include <string>
 #include <variant>

@@ -1,6 +1,6 @@
 // Bodies of ckpt.py:ops.
 module;
-#include "ckpt/overload.hpp"
+#include "ckpt/internal/overload.hpp"
 #include <charconv>
 #include <gsl/assert>
 #include <cmath>

@@ -3,7 +3,7 @@
 // behind but the directories it created: its temporary file is removed and
 // the final name is untouched.
 module;
-#include "ckpt/overload.hpp"
+#include "ckpt/internal/overload.hpp"
 #include <cerrno>
 #include <cstdint>
 #include <exception>

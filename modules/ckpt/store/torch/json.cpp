@@ -4,17 +4,11 @@
 #include <cmath>
 
 #include "checkpoint.hpp"
+#include "ckpt/internal/overload.hpp"
 #include "storage_types.hpp"
 
 namespace ckpt::torch_store {
 namespace {
-
-template <class... F>
-struct Overload : F... {
-  using F::operator()...;
-};
-template <class... F>
-Overload(F...) -> Overload<F...>;
 
 void quoted(std::string& out, const std::string& s) {
   static const char hex[] = "0123456789abcdef";
@@ -79,7 +73,7 @@ void emit(std::string& out, const Value& v) {
     }
     out += ']';
   };
-  std::visit(Overload{[&](None) { out += "null"; },
+  std::visit(ckpt::internal::overload{[&](None) { out += "null"; },
                       [&](bool b) { out += b ? "true" : "false"; },
                       [&](std::int64_t i) { out += std::to_string(i); },
                       [&](double d) { out += float_text(d); },

@@ -1,6 +1,7 @@
 // The pickler: protocol 2 (torch.save's), memoizing only what is referenced
 // again (globals, tensors), as Python's unpickler accepts any memo subset.
 #include "pickler.hpp"
+#include "ckpt/internal/overload.hpp"
 
 #include <ATen/ATen.h>
 
@@ -18,13 +19,6 @@ namespace {
 
 constexpr int max_depth = 1000;
 constexpr std::size_t batch = 1000;  // Python's pickler batches APPENDS/SETITEMS likewise
-
-template <class... F>
-struct Overload : F... {
-  using F::operator()...;
-};
-template <class... F>
-Overload(F...) -> Overload<F...>;
 
 class Pickler {
  public:
@@ -228,7 +222,7 @@ class Pickler {
 
   void value(const Value& v, int depth) {
     if (depth > max_depth) throw Error("cannot save values nested deeper than " + std::to_string(max_depth) + " levels");
-    std::visit(Overload{[&](None) { out_ += op::NONE; },
+    std::visit(ckpt::internal::overload{[&](None) { out_ += op::NONE; },
                         [&](bool b) { out_ += b ? op::NEWTRUE : op::NEWFALSE; },
                         [&](std::int64_t i) { integer(i); },
                         [&](double d) { floating(d); },

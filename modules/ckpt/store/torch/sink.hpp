@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "sha256.hpp"
+#include "ckpt/internal/sha256.hpp"
 
 namespace ckpt::torch_store {
 
@@ -44,11 +44,11 @@ class HashingSink final : public Sink {
   }
   void flush() override { next_.flush(); }
   /// Lower-case hex digest of the bytes written so far (call once).
-  std::string hex_digest() { return Sha256::hex(sha_.finish()); }
+  std::string hex_digest() { return internal::Sha256::hex(sha_.finish()); }
 
  private:
   Sink& next_;
-  Sha256 sha_;
+  internal::Sha256 sha_;
 };
 
 }  // namespace ckpt::torch_store

@@ -6,16 +6,10 @@
 #include <ostream>
 
 #include "checkpoint.hpp"
+#include "ckpt/internal/overload.hpp"
 
 namespace ckpt::torch_store {
 namespace {
-
-template <class... F>
-struct Overload : F... {
-  using F::operator()...;
-};
-template <class... F>
-Overload(F...) -> Overload<F...>;
 
 bool same_bytes(const at::Tensor& a, const at::Tensor& b) {
   if (a.defined() != b.defined()) return false;
@@ -81,7 +75,7 @@ void Dict::set(std::string key, Value value) {
 bool operator==(const Value& a, const Value& b) {
   if (a.data.index() != b.data.index()) return false;
   return std::visit(
-      Overload{
+      internal::overload{
           [](None, None) { return true; },
           [](const List& x, const List& y) { return same_items(x.items, y.items); },
           [](const Tuple& x, const Tuple& y) { return same_items(x.items, y.items); },
@@ -110,7 +104,7 @@ bool operator==(const Recipe& a, const Recipe& b) {
 }
 
 std::ostream& operator<<(std::ostream& os, const Value& v) {
-  std::visit(Overload{[&](None) { os << "None"; },
+  std::visit(ckpt::internal::overload{[&](None) { os << "None"; },
                       [&](bool b) { os << (b ? "True" : "False"); },
                       [&](std::int64_t i) { os << i; },
                       [&](double d) { os << d; },

@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <string>
 
-namespace ckpt::torch_store {
+namespace ckpt::internal {
 
 class Sha256 {
  public:
@@ -28,4 +28,4 @@ class Sha256 {
   bool accelerated_;
 };
 
-}  // namespace ckpt::torch_store
+}  // namespace ckpt::internal

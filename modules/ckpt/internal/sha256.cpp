@@ -7,7 +7,7 @@
 #include <immintrin.h>
 #endif
 
-namespace ckpt::torch_store {
+namespace ckpt::internal {
 namespace {
 
 alignas(16) constexpr std::uint32_t K[64] = {
@@ -138,4 +138,4 @@ std::string Sha256::hex(const Digest& d) {
   return out;
 }
 
-}  // namespace ckpt::torch_store
+}  // namespace ckpt::internal
