@@ -186,3 +186,25 @@ TEST(Validate, E8_ComesBeforeE6) {
   EXPECT_EQ(raised({{"published_keys", 5}, {"save_begin", -1}}), "TypeError [E8]");
   EXPECT_EQ(raised({{"published_keys", list({"a", "a"})}, {"save_begin", -1}}), "AssertionError [E8]");
 }
+
+// Every construction error names the keyword argument at fault and its value
+// (repr), besides the reference's exception type and the clause.
+TEST(Validate, E3_E10_ErrorsNameTheParameterAndItsValue) {
+  auto error = [](py::Dict kwargs) { return ckpt::validate(ckpt::hook_config_from_kwargs(kwargs)).error(); };
+  auto e6 = error({{"save_begin", -3}});
+  EXPECT_EQ((std::pair{e6.parameter, e6.value}), (std::pair<std::string, std::string>{"save_begin", "-3"}));
+  auto e4 = error({{"save_best", 5}});
+  EXPECT_EQ((std::pair{e4.parameter, e4.value}), (std::pair<std::string, std::string>{"save_best", "5"}));
+  auto e10 = error({{"save_best", "mse"}});
+  EXPECT_EQ((std::pair{e10.type, e10.parameter}), (std::pair<std::string, std::string>{"ValueError", "save_best"}));
+  auto e10_rule = error({{"save_best", "acc"}, {"rule", "bigger"}});
+  EXPECT_EQ((std::pair{e10_rule.parameter, e10_rule.value}),
+            (std::pair<std::string, std::string>{"rule", "'bigger'"}));
+  auto e3 = error({{"file_client_args", py::Dict{}}, {"backend_args", py::Dict{}}});
+  EXPECT_EQ((std::pair{e3.parameter, e3.value}), (std::pair<std::string, std::string>{"backend_args", "{}"}));
+  auto e7 = error({{"greater_keys", py::Value::list({1})}});
+  EXPECT_EQ(e7.parameter, "greater_keys");
+  auto e8 = error({{"published_keys", py::Value::list({"meta", "meta"})}});
+  EXPECT_EQ((std::pair{e8.parameter, e8.value}),
+            (std::pair<std::string, std::string>{"published_keys", "['meta', 'meta']"}));
+}

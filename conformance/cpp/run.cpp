@@ -110,7 +110,10 @@ py::Value run_mmengine(const Case& c, Sandbox& sb, py::List& steps) {
   for (auto& [key, value] : hub)
     if (is_path_key(key) && value.is<std::string>()) value = sb.join(value.as<std::string>());
   auto state = ckpt::hook::init(ckpt::hook_config_from_kwargs(kwargs), hub);
-  if (!state) return error_value(state.error().type, -1, state.error().message);
+  if (!state) {
+    const auto& e = state.error();
+    return error_value(e.type, -1, e.parameter.empty() ? e.message : e.message + " [" + e.parameter + "=" + e.value + "]");
+  }
   Recorder rec{sb, {}};
   auto step = [&](ckpt::hook::State st, const EventSpec& e, const Counters& at) {
     ckpt::hook::Runner r{sb.join(c.work_dir), at.epoch, at.iter, c.has_max_epochs ? c.max_epochs : unset_max,

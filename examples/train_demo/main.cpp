@@ -155,7 +155,11 @@ int main(int argc, char** argv) {
 
   auto config = ckpt::hook_config_from_kwargs(kwargs->as<py::Dict>());
   auto init = ckpt::hook::init(config, runtime_info);
-  if (!init) die("invalid hook configuration: " + init.error().type + ": " + init.error().message);
+  if (!init) {
+    const auto& e = init.error();
+    die("invalid hook configuration: " + e.type + ": " + e.message +
+        (e.parameter.empty() ? "" : " (" + e.parameter + "=" + e.value + ", spec clause " + e.clause + ")"));
+  }
   ckpt::hook::State state = std::move(init).value();
   std::string root = config.out_dir.is<std::string>() ? config.out_dir.as<std::string>() : a.work_dir;
   fs::Store store(root, a.work_dir, fs::Options{a.ordering, main_process, runtime_info, py::none});

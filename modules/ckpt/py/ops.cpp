@@ -263,6 +263,7 @@ std::ostream& operator<<(std::ostream& os, const Value& x) { return os << repr(x
 std::ostream& operator<<(std::ostream& os, None) { return os << "None"; }
 std::ostream& operator<<(std::ostream& os, const PyError& e) {
   os << e.type << "(" << str_repr(e.message) << ")";
+  if (!e.parameter.empty()) os << " " << e.parameter << "=" << e.value;
   if (!e.clause.empty()) os << " [" << e.clause << "]";
   return os;
 }

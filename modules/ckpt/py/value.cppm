@@ -85,6 +85,10 @@ struct PyError {
   std::string type;
   std::string message;
   std::string clause;
+  /// For configuration errors: the keyword argument at fault and its value
+  /// as Python's repr shows it (the reference's message does not always say).
+  std::string parameter = {};
+  std::string value = {};
   friend bool operator==(const PyError&, const PyError&) = default;
 };
 
