@@ -117,3 +117,17 @@ TEST(Naming, E42_SplitextSubtleties) {
   EXPECT_EQ(ckpt::published_name("x/a.tar.gz", sha), "x/a.tar-deadbeef.pth");     // only the last suffix
   EXPECT_EQ(ckpt::published_name("/w/exp/ck", sha), "/w/exp/ck-deadbeef.pth");    // no suffix
 }
+
+// E12/C47: FileClient.infer_client(file_client_args, out_dir), local disk
+// (checked against mmengine and mmcv: FileClient(foo=1) and FileClient(**5)
+// raise TypeError, FileClient(backend='disk', prefix=None) is fine).
+TEST(Naming, C47_FileClientArgsAsInferClientTakesThem) {
+  using ckpt::check_file_client;
+  EXPECT_FALSE(check_file_client(py::Value(), py::Value("/w/o"), "C47"));
+  EXPECT_EQ(check_file_client(py::Value(), py::Value(5), "C47")->type, "AssertionError");
+  EXPECT_FALSE(check_file_client(py::Value(py::Dict{{"backend", "disk"}, {"prefix", py::none}}), py::Value("/w"), "C47"));
+  EXPECT_EQ(check_file_client(py::Value(py::Dict{{"foo", 1}}), py::Value("/w"), "C47")->type, "TypeError");
+  EXPECT_EQ(check_file_client(py::Value(5), py::Value("/w"), "E3")->type, "TypeError");
+  EXPECT_EQ(check_file_client(py::Value(py::Dict{{"backend", "petrel"}}), py::Value("/w"), "C47")->type, "ValueError");
+  EXPECT_EQ(check_file_client(py::Value(py::Dict{}), py::Value(5), "E12")->type, "TypeError");
+}

@@ -43,24 +43,7 @@ bool single_key(const State& s) { return s.settings.save_best && s.settings.key_
 
 // E12: what FileClient.infer_client and get_file_backend accept (local disk only).
 Error check_backend(const HookConfig& c, const py::Value& out_dir) {
-  if (c.file_client_args.is_none()) {
-    if (!out_dir.is<std::string>()) return py::assertion_error("", "E12");
-  } else {
-    if (!c.file_client_args.is<py::Dict>())
-      return py::type_error("argument after ** must be a mapping, not " + std::string(py::type_name(c.file_client_args)),
-                            "E3");
-    for (const auto& [key, value] : c.file_client_args.as<py::Dict>()) {
-      if (key == "backend") {
-        if (!(value.is_none() || (value.is<std::string>() && value.as<std::string>() == "disk")))
-          return py::value_error("Backend " + py::str(value) + " is not supported by ckpt (local disk only).", "E3");
-      } else if (key != "prefix" || !value.is_none()) {
-        return py::type_error("__init__() got an unexpected keyword argument '" + key + "'", "E3");
-      }
-    }
-    if (!out_dir.is<std::string>())
-      return py::type_error("expected str, bytes or os.PathLike object, not " + std::string(py::type_name(out_dir)),
-                            "E12");
-  }
+  if (auto e = check_file_client(c.file_client_args, out_dir, c.file_client_args.is_none() ? "E12" : "E3")) return e;
   const auto& b = c.backend_args;
   if (!b.is_none() && c.file_client_args.is_none()) {
     if (!b.is<py::Dict>()) return py::type_error("backend_args must be a dict", "E12");

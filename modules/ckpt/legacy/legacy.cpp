@@ -38,20 +38,7 @@ py::Value meta_keyword(const State& s) {
 Error before_run(Txn& t, const Runner& r) {
   State& s = t.s;
   if (!py::truthy(s.out_dir)) s.out_dir = r.work_dir;
-  const auto& fca = s.config.file_client_args;
-  if (fca.is_none()) {
-    if (!s.out_dir.is<std::string>()) return py::assertion_error("", "C47");
-  } else if (!fca.is<py::Dict>()) {
-    return py::type_error("argument after ** must be a mapping, not " + std::string(py::type_name(fca)), "C47");
-  } else {
-    for (const auto& [key, value] : fca.as<py::Dict>())
-      if (key != "backend" || !(value.is_none() || (value.is<std::string>() && value.as<std::string>() == "disk")))
-        return py::value_error("file_client_args " + py::repr(fca) + " is not supported by ckpt (local disk only).",
-                               "C47");
-    if (!s.out_dir.is<std::string>())
-      return py::type_error("expected str, bytes or os.PathLike object, not " + std::string(py::type_name(s.out_dir)),
-                            "C47");
-  }
+  if (auto e = check_file_client(s.config.file_client_args, s.out_dir, "C47")) return e;
   s.prepared = true;
   auto out_dir = derive_out_dir(s.out_dir, r.work_dir, "C47");
   if (!out_dir) return out_dir.error();

@@ -2,6 +2,7 @@
 // E33, E35, E42, C47), as the reference's string operations produce them.
 module;
 #include <cstdint>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <string_view>
@@ -34,6 +35,15 @@ std::string best_name(std::string_view key, std::string_view filename);
 /// work_dir): a non-str raises `AssertionError` (the file backend's check);
 /// a str not equal to `work_dir` gets `basename(work_dir.rstrip('/'))` joined.
 py::Result<std::string> derive_out_dir(const py::Value& out_dir, std::string_view work_dir, const char* clause);
+
+/// E12/C47: what `FileClient.infer_client(file_client_args, out_dir)` (both
+/// references) accepts, for the local disk: None args need a str `out_dir`
+/// (else `AssertionError`); args must be a mapping (`TypeError`) whose keys are
+/// `backend` ("disk" or None) and a None `prefix`; other keys are the backend
+/// constructor's `TypeError`; another backend is refused (`ValueError`: ckpt
+/// stores on the local disk only; the reference would try to import it).
+std::optional<py::PyError> check_file_client(const py::Value& file_client_args, const py::Value& out_dir,
+                                             const char* clause);
 
 /// E42: `splitext(source)[0] + '-' + sha256_hex[:8] + '.pth'`.
 std::string published_name(std::string_view source, std::string_view sha256_hex);
