@@ -66,6 +66,25 @@ TEST(StoreTorchZip, Zip64LocalHeaderAndDescriptorAtFourGiB) {
   EXPECT_EQ(le(d, 16, 8), 6 * GiB);
 }
 
+// The loader's guess of where data starts: right for our headers, and for
+// torch's, whose local headers past 4 GiB add a zip64 offset field (12
+// more bytes before the 64-byte padding: 4 of tag and length, 8 of offset).
+TEST(StoreTorchZip, ExpectedDataOffsetIsWhereLocalHeadersPutTheData) {
+  for (std::uint64_t offset : {std::uint64_t{0}, std::uint64_t{77}, 5 * GiB + 3})
+    for (std::uint64_t size : {std::uint64_t{10}, zip::zip64_threshold})
+      for (std::size_t name_len = 1; name_len < 90; name_len += 7) {
+        const zip::Entry e{std::string(name_len, 'n'), size, 0, offset, 0};
+        const std::string h = zip::local_header(e.name, size, offset);
+        EXPECT_EQ(zip::expected_data_offset(e, false), offset + h.size()) << offset << " " << name_len;
+        if (offset < zip::zip64_threshold) EXPECT_EQ(zip::expected_data_offset(e, true), offset + h.size());
+      }
+  // At 5 GiB (a multiple of 64), a 19-byte name: 30 + 19 + 4 = 53 bytes pad
+  // to 64; with the offset field, 65 pad to 128.
+  const zip::Entry far{"archive/data/123456", 10, 0, 5 * GiB, 0};
+  EXPECT_EQ(zip::expected_data_offset(far, false), 5 * GiB + 64);
+  EXPECT_EQ(zip::expected_data_offset(far, true), 5 * GiB + 128);
+}
+
 TEST(StoreTorchZip, Zip64CentralDirectoryDecodesBack) {
   const std::vector<zip::Entry> entries = {{"archive/data.pkl", 100, 0x1234, 0, 0},
                                            {"archive/data/0", 6 * GiB, 0xdeadbeef, 128, 0},

@@ -144,12 +144,23 @@ void save(const Value& checkpoint, const std::string& path, const SaveOptions& o
 
 struct LoadOptions {
   /// Check the CRC-32 of every tensor storage (torch 1.13's reader does
-  /// not: a flipped bit loads silently there); about 0.1 s per GiB here.
+  /// not: a flipped bit loads silently there); about 0.1 s of CPU per GiB
+  /// here, spread over the reading threads.
   /// data.pkl and the small records are checked regardless.
   bool verify_crc = true;
   /// Map the file copy-on-write instead of reading it: tensors are paged in
   /// on first touch (cheap summaries); the file must not shrink meanwhile.
   bool mmap = false;
+  /// Threads that read tensor storages (without `mmap`), in ~4 MiB pieces
+  /// once data.pkl is parsed; a cold file needs several requests in flight
+  /// to reach the disk's speed. 1 reads them in the calling thread.
+  int io_threads = 8;
+  enum class DirectIo { automatic, on, off };
+  /// Whether storages bypass the page cache (O_DIRECT, falling back to
+  /// buffered reads where the file system refuses it). `automatic`: only
+  /// when most of the file's data is not cached already, since a cached
+  /// file reads faster through the cache than from the disk again.
+  DirectIo direct_io = DirectIo::automatic;
 };
 
 /// Reads a file written by torch.save (zip format, torch >= 1.6) or by

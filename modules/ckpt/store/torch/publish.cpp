@@ -1,24 +1,12 @@
 #include "publish.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <atomic>
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
 
+#include "durable.hpp"
 #include "sink.hpp"
 
 namespace ckpt::torch_store {
 namespace {
-
-std::string dirname(const std::string& path) {
-  const auto slash = path.rfind('/');
-  if (slash == std::string::npos) return ".";
-  return slash == 0 ? "/" : path.substr(0, slash);
-}
 
 // os.path.splitext: the last dot of the file name, leading dots excluded
 // (the same rule as ckpt.policy's published_name).
@@ -30,24 +18,6 @@ std::string drop_extension(const std::string& p) {
   for (auto i = base; i < dot; ++i)
     if (p[i] != '.') return p.substr(0, dot);
   return p;
-}
-
-// A fresh name in `dir` that nobody else uses (O_EXCL decides).
-int create_temporary(const std::string& dir, std::string& name) {
-  static std::atomic<unsigned> counter{0};
-  for (int attempt = 0; attempt < 100; ++attempt) {
-    name = dir + "/.publish-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + ".tmp";
-    const int fd = ::open(name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-    if (fd >= 0 || errno != EEXIST) return fd;
-  }
-  return -1;
-}
-
-void sync_directory(const std::string& dir) {
-  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return;  // durability of the rename is best effort where the folder cannot be opened
-  ::fsync(fd);
-  ::close(fd);
 }
 
 }  // namespace
@@ -67,29 +37,13 @@ Value published_subset(const Value& checkpoint, const std::vector<std::string>& 
 
 Published publish_as(const Value& checkpoint, const std::function<std::string(std::string_view)>& name_for,
                      const SaveOptions& options) {
-  const std::string dir = dirname(name_for(std::string(64, '0')));
-  std::string temporary;
-  const int fd = create_temporary(dir, temporary);
-  if (fd < 0) throw Error(dir + ": cannot create a temporary file: " + std::strerror(errno));
   Published out;
-  bool closed = false;
-  try {
-    FdSink file(fd);
+  out.path = write_durably(parent_folder(name_for(std::string(64, '0'))), [&](Sink& file) {
     HashingSink hashing(file);
     save(checkpoint, hashing, options);
     out.sha256 = hashing.hex_digest();
-    out.path = name_for(out.sha256);
-    if (::fsync(fd) != 0) throw Error(std::string("fsync failed: ") + std::strerror(errno));
-    closed = true;
-    if (::close(fd) != 0) throw Error(std::string("close failed: ") + std::strerror(errno));
-    if (::rename(temporary.c_str(), out.path.c_str()) != 0)
-      throw Error("cannot rename to " + out.path + ": " + std::strerror(errno));
-  } catch (const std::exception& e) {
-    if (!closed) ::close(fd);
-    ::unlink(temporary.c_str());
-    throw Error(temporary + ": " + e.what());
-  }
-  sync_directory(dir);
+    return name_for(out.sha256);
+  });
   return out;
 }
 

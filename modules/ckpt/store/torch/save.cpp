@@ -1,8 +1,7 @@
-// The streaming writer: the entries torch 1.13 writes, in its order —
-// `data.pkl`, `data/<key>` per storage, `version` ("3\n") — then the
-// central directory. A storage's bytes go from the tensor's memory to the
-// sink; CUDA tensors pass through one reusable pinned host buffer, so the
-// host never holds more than a slice of a device tensor.
+// The streaming writer (the layout is writer.hpp's): a storage's bytes go
+// from the tensor's memory to the sink; CUDA tensors pass through one
+// reusable pinned host buffer, so the host never holds more than a slice of
+// a device tensor.
 #include <ATen/ATen.h>
 #include <fcntl.h>
 #include <unistd.h>
@@ -13,7 +12,7 @@
 #include "checkpoint.hpp"
 #include "pickler.hpp"
 #include "sink.hpp"
-#include "zip_stream.hpp"
+#include "writer.hpp"
 
 namespace ckpt::torch_store {
 namespace {
@@ -45,8 +44,7 @@ void write_cuda(ZipStream& zip, const at::Tensor& t, Staging& staging) {
   }
 }
 
-void write_storage(ZipStream& zip, const std::string& name, const at::Tensor& tensor, Staging& staging) {
-  zip.begin(name, tensor.nbytes());
+void write_tensor(ZipStream& zip, const at::Tensor& tensor, Staging& staging) {
   if (tensor.is_cuda()) {
     write_cuda(zip, tensor, staging);
   } else {
@@ -54,7 +52,6 @@ void write_storage(ZipStream& zip, const std::string& name, const at::Tensor& te
     const at::Tensor t = tensor.is_cpu() ? tensor.contiguous() : tensor.to(at::kCPU).contiguous();
     if (t.nbytes() > 0) zip.write(t.data_ptr(), t.nbytes());
   }
-  zip.end();
 }
 
 template <class F>
@@ -70,17 +67,36 @@ void with_context(const std::string& where, F&& f) {
 
 }  // namespace
 
-void save(const Value& checkpoint, Sink& sink, const SaveOptions& options) {
+void check_archive_name(const SaveOptions& options) {
   if (options.archive_name.empty() || options.archive_name.find('/') != std::string::npos)
     throw Error("archive name must be one non-empty path segment: '" + options.archive_name + "'");
+}
+
+void write_archive(Sink& sink, const SaveOptions& options, const std::string& pickle,
+                   const std::vector<StorageEntry>& storages,
+                   const std::function<void(std::size_t, ZipStream&)>& write_bytes) {
+  check_archive_name(options);
   const std::string prefix = options.archive_name + "/";
-  const Pickled pickled = pickle(checkpoint);
   ZipStream zip(sink);
-  zip.add(prefix + "data.pkl", pickled.bytes);
-  Staging staging;
-  for (const StorageRecord& s : pickled.storages) write_storage(zip, prefix + "data/" + s.key, s.tensor, staging);
+  zip.add(prefix + "data.pkl", pickle);
+  for (std::size_t i = 0; i < storages.size(); ++i) {
+    zip.begin(prefix + "data/" + storages[i].first, storages[i].second);
+    write_bytes(i, zip);
+    zip.end();
+  }
   zip.add(prefix + "version", "3\n");
   zip.finish();
+}
+
+void save(const Value& checkpoint, Sink& sink, const SaveOptions& options) {
+  check_archive_name(options);
+  const Pickled pickled = pickle(checkpoint);
+  std::vector<StorageEntry> entries;
+  entries.reserve(pickled.storages.size());
+  for (const StorageRecord& s : pickled.storages) entries.emplace_back(s.key, s.tensor.nbytes());
+  Staging staging;
+  write_archive(sink, options, pickled.bytes, entries,
+                [&](std::size_t i, ZipStream& zip) { write_tensor(zip, pickled.storages[i].tensor, staging); });
 }
 
 void save(const Value& checkpoint, int fd, const SaveOptions& options) {

@@ -233,4 +233,13 @@ std::uint64_t data_offset(const Entry& entry, const ReadAt& read_at) {
   return entry.header_offset + local_size + name_len + extra_len;
 }
 
+// torch's getPadding (caffe2/serialize/inline_container.cc); local_header
+// is the same rule without the offset field.
+std::uint64_t expected_data_offset(const Entry& entry, bool zip64_offset) {
+  const bool big_size = entry.size >= zip64_threshold, big_offset = zip64_offset && entry.header_offset >= zip64_threshold;
+  std::uint64_t start = entry.header_offset + local_size + entry.name.size() + 4;  // 'FB' + its length
+  if (big_size || big_offset) start += 4 + (big_size ? 16 : 0) + (big_offset ? 8 : 0);
+  return start + (alignment - start % alignment) % alignment;
+}
+
 }  // namespace ckpt::torch_store::zip

@@ -52,4 +52,10 @@ std::vector<Entry> read_directory(std::uint64_t file_size, const ReadAt& read_at
 /// name are checked against the central directory's.
 std::uint64_t data_offset(const Entry& entry, const ReadAt& read_at);
 
+/// Where `data_offset` will find the data if the writer padded as torch's
+/// and ours do, so the loader can place storages before reading headers.
+/// `zip64_offset`: local headers past 4 GiB carry a zip64 offset field
+/// (torch's do, ours do not). A guess: the reader checks it.
+std::uint64_t expected_data_offset(const Entry& entry, bool zip64_offset);
+
 }  // namespace ckpt::torch_store::zip
