@@ -1,13 +1,17 @@
 // tools/bench save/load, the C++ side (C++17: includes LibTorch). One
 // measurement per process, so that each peak-RSS reading is its own:
 //   bench-store save-raw|save-pickle|save-ours SPEC OUT
-//   bench-store load-pickle|load-ours|load-ours-nocrc|load-ours-mmap FILE
-// SPEC: one tensor a line, "name f32|i64 dim...". Prints one JSON line:
+//   bench-store load-raw|load-pickle|load-ours|load-ours-nocrc|load-ours-mmap FILE
+// SPEC: one tensor a line, "name f32|i64 dim...". load-raw is the disk's
+// limit: the whole file into memory, no parsing, the way the loader's
+// storage reads go (8 threads, O_DIRECT, 4 MiB requests). Prints one JSON line:
 // {"seconds": ..., "bytes": ..., "peak_extra_rss_mib": ...}. Timings
 // include fsync for saves; building the state is not timed.
 #include <ATen/ATen.h>
 #include <torch/csrc/jit/serialization/pickle.h>
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -18,42 +22,19 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <sys/mman.h>
+#include <thread>
 #include <unistd.h>
 #include <utility>
 #include <vector>
 
 #include "ckpt/store/torch/checkpoint.hpp"
+#include "state.hpp"
 
 namespace {
 
-// VmHWM (peak resident set) of this process, in KiB.
-long vm_hwm_kib() {
-  std::ifstream in("/proc/self/status");
-  std::string line;
-  while (std::getline(in, line))
-    if (line.rfind("VmHWM:", 0) == 0) return std::stol(line.substr(6));
-  return -1;
-}
-
-std::vector<std::pair<std::string, at::Tensor>> make_state(const std::string& spec_path, std::int64_t& bytes) {
-  std::ifstream in(spec_path);
-  if (!in) throw std::runtime_error("cannot read " + spec_path);
-  std::vector<std::pair<std::string, at::Tensor>> state;
-  std::string line;
-  bytes = 0;
-  while (std::getline(in, line)) {
-    std::istringstream words(line);
-    std::string name, dtype;
-    if (!(words >> name >> dtype)) continue;
-    std::vector<std::int64_t> shape;
-    for (std::int64_t d; words >> d;) shape.push_back(d);
-    auto t = at::empty(shape, dtype == "i64" ? at::kLong : at::kFloat);
-    t.fill_(dtype == "i64" ? 1 : 0.5);  // touch every page before the baseline
-    bytes += static_cast<std::int64_t>(t.nbytes());
-    state.emplace_back(std::move(name), std::move(t));
-  }
-  return state;
-}
+using bench::file_size;
+using bench::vm_hwm_kib;
 
 void write_all(int fd, const char* p, std::size_t n) {
   while (n > 0) {
@@ -74,9 +55,38 @@ void close_synced(int fd) {
   if (::fsync(fd) != 0 || ::close(fd) != 0) throw std::runtime_error(std::string("fsync: ") + std::strerror(errno));
 }
 
-std::int64_t file_size(const std::string& path) {
-  std::ifstream in(path, std::ios::binary | std::ios::ate);
-  return static_cast<std::int64_t>(in.tellg());
+
+// load-raw: reads `path` with 8 threads of 4 MiB O_DIRECT preads into one
+// page-aligned (huge-page advised) buffer, left mapped like a loaded
+// checkpoint's memory (the process exits next).
+void read_raw(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_DIRECT | O_CLOEXEC);
+  if (fd < 0) throw std::runtime_error("open " + path + " with O_DIRECT: " + std::strerror(errno));
+  const auto size = static_cast<std::size_t>(file_size(path));
+  constexpr std::size_t request = std::size_t{4} << 20;
+  const std::size_t length = (size + 4095) / 4096 * 4096;  // O_DIRECT reads whole blocks
+  void* mem = ::mmap(nullptr, std::max<std::size_t>(length, 1), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (mem == MAP_FAILED) throw std::runtime_error(std::string("mmap: ") + std::strerror(errno));
+  ::madvise(mem, length, MADV_HUGEPAGE);
+  char* buf = static_cast<char*>(mem);
+  std::atomic<std::size_t> next{0};
+  std::atomic<bool> failed{false};
+  auto work = [&] {
+    for (std::size_t at; (at = next.fetch_add(request)) < length && !failed;) {
+      const std::size_t n = std::min(request, length - at);
+      for (std::size_t got = 0; got < n && at + got < size;) {
+        const ssize_t r = ::pread(fd, buf + at + got, n - got, static_cast<off_t>(at + got));
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) { failed = true; return; }
+        got += static_cast<std::size_t>(r);
+      }
+    }
+  };
+  std::vector<std::thread> pool;
+  for (int t = 0; t < 8; ++t) pool.emplace_back(work);
+  for (std::thread& t : pool) t.join();
+  ::close(fd);
+  if (failed) throw std::runtime_error("O_DIRECT read of " + path + " failed");
 }
 
 }  // namespace
@@ -84,15 +94,15 @@ std::int64_t file_size(const std::string& path) {
 int main(int argc, char** argv) try {
   if (argc < 3) {
     std::fprintf(stderr, "usage: bench-store save-raw|save-pickle|save-ours SPEC OUT\n"
-                         "       bench-store load-pickle|load-ours|load-ours-nocrc|load-ours-mmap FILE\n");
+                         "       bench-store load-raw|load-pickle|load-ours|load-ours-nocrc|load-ours-mmap FILE\n");
     return 2;
   }
   const std::string mode = argv[1];
   std::int64_t bytes = 0;
-  std::vector<std::pair<std::string, at::Tensor>> state;
+  bench::State state;
   if (mode.rfind("save-", 0) == 0) {
     if (argc < 4) throw std::runtime_error("save needs SPEC OUT");
-    state = make_state(argv[2], bytes);
+    state = bench::make_state(argv[2], bytes);
   }
   // Built outside the timed region: the input each save starts from.
   ckpt::torch_store::Value ours_value;
@@ -122,6 +132,9 @@ int main(int argc, char** argv) try {
     int fd = open_out(argv[3]);
     ckpt::torch_store::save(ours_value, fd);
     close_synced(fd);
+  } else if (mode == "load-raw") {
+    read_raw(argv[2]);
+    touched = 1;
   } else if (mode == "load-pickle") {
     std::ifstream in(argv[2], std::ios::binary);
     std::vector<char> data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
