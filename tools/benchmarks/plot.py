@@ -1,4 +1,4 @@
-"""docs/perf.png: throughput (GB/s) against checkpoint size, save and load,
+"""docs/perf.png: throughput (GB/s) against checkpoint size, save, load and async,
 from tools/bench runs in one invocation. Run with the project's venv
 (matplotlib):
 
@@ -14,6 +14,9 @@ import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+KINDS = ('save', 'load', 'async')
+TITLES = {'save': ' (fsync included)', 'load': ' (page cache dropped)',
+          'async': ' (stall vs memcpy; write incl. fsync)'}
 ROOT = os.path.dirname(os.path.dirname(HERE))
 
 
@@ -30,7 +33,7 @@ def main(argv):
             runs = json.load(f)
     else:
         runs = {}
-        for kind in ('save', 'load'):
+        for kind in KINDS:
             for mib in args.sizes:
                 out = subprocess.run([sys.executable, os.path.join(ROOT, 'tools', 'bench'), kind, '--mib', str(mib),
                                       '--shape', args.shape, '--repeat', str(args.repeat), '--json'],
@@ -44,8 +47,8 @@ def main(argv):
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
-    for ax, kind in zip(axes, ('save', 'load')):
+    fig, axes = plt.subplots(1, len(KINDS), figsize=(15, 4))
+    for ax, kind in zip(axes, KINDS):
         keys = sorted((k for k in runs if k.startswith(kind + '-')), key=lambda k: runs[k]['mib'])
         if not keys:
             continue
@@ -58,7 +61,7 @@ def main(argv):
         ax.set_xticklabels([str(s) for s in sizes])
         ax.set_xlabel('state dict size (MiB, %s)' % runs[keys[0]]['shape'])
         ax.set_ylabel('GB/s (state bytes / median seconds)')
-        ax.set_title(kind + (' (fsync included)' if kind == 'save' else ' (page cache dropped)'))
+        ax.set_title(kind + TITLES[kind])
         ax.grid(True, alpha=0.3)
         ax.legend(fontsize=8)
     fig.tight_layout()
