@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstring>
 #include <map>
+#include <string_view>
 #include <tuple>
 #include <unordered_map>
 
@@ -58,12 +59,14 @@ class Pickler {
     }
   }
 
-  void global(const std::string& module, const std::string& name) {
-    const std::string key = module + '\n' + name + '\n';
-    if (auto it = globals_.find(key); it != globals_.end()) return memo_get(it->second);
+  // Memoized: a tensor needs three globals, so the lookup must not allocate
+  // (a few dozen distinct globals at most: a linear scan beats hashing).
+  void global(std::string_view module, std::string_view name) {
+    for (const auto& g : globals_)
+      if (g.module == module && g.name == name) return memo_get(g.memo);
     out_ += op::GLOBAL;
-    out_ += key;
-    globals_[key] = memo_put();
+    out_.append(module).append(1, '\n').append(name).append(1, '\n');
+    globals_.push_back({std::string(module), std::string(name), memo_put()});
   }
 
   void integer(std::int64_t v) {
@@ -130,11 +133,21 @@ class Pickler {
     out_ += items.size() > 3 ? op::TUPLE : small[items.size() - 1];
   }
 
-  void int_tuple(const std::vector<std::int64_t>& xs) { tuple(std::vector<Value>(xs.begin(), xs.end()), 0); }
+  // As tuple() over ints, without building Values (once per dimension of every tensor).
+  void int_tuple(at::IntArrayRef xs) {
+    if (xs.empty()) {
+      out_ += op::EMPTY_TUPLE;
+      return;
+    }
+    if (xs.size() > 3) out_ += op::MARK;
+    for (std::int64_t x : xs) integer(x);
+    static constexpr char small[] = {op::TUPLE1, op::TUPLE2, op::TUPLE3};
+    out_ += xs.size() > 3 ? op::TUPLE : small[xs.size() - 1];
+  }
 
   // Row-major strides: the bytes written are the tensor made contiguous.
-  static std::vector<std::int64_t> contiguous_strides(at::IntArrayRef sizes) {
-    std::vector<std::int64_t> strides(sizes.size(), 1);
+  static c10::SmallVector<std::int64_t, 8> contiguous_strides(at::IntArrayRef sizes) {
+    c10::SmallVector<std::int64_t, 8> strides(sizes.size(), 1);
     for (std::size_t i = sizes.size(); i-- > 1;) strides[i - 1] = strides[i] * std::max<std::int64_t>(sizes[i], 1);
     return strides;
   }
@@ -178,7 +191,8 @@ class Pickler {
       throw Error("cannot save a tensor with layout " + c10::str(original.layout()) + " (only dense tensors)");
     const char* type = storage_name(original.scalar_type());
     if (!type) throw Error(std::string("cannot save a tensor of dtype ") + c10::toString(original.scalar_type()));
-    const at::Tensor t = original.resolve_conj().resolve_neg();
+    // The flag checks are free; resolve_* are dispatched operator calls.
+    const at::Tensor t = original.is_conj() || original.is_neg() ? original.resolve_conj().resolve_neg() : original;
     const std::string key = storage_key(t);
     const std::string location = t.device().is_cpu() ? "cpu" : t.device().str();
 
@@ -193,7 +207,7 @@ class Pickler {
     out_ += op::TUPLE;
     out_ += op::BINPERSID;
     integer(0);
-    int_tuple(t.sizes().vec());
+    int_tuple(t.sizes());
     int_tuple(contiguous_strides(t.sizes()));
     out_ += original.requires_grad() ? op::NEWTRUE : op::NEWFALSE;
     global("collections", "OrderedDict");  // backward hooks: always empty
@@ -240,7 +254,11 @@ class Pickler {
 
   std::string out_;
   std::uint32_t next_memo_ = 0;
-  std::map<std::string, std::uint32_t> globals_;
+  struct Global {
+    std::string module, name;
+    std::uint32_t memo;
+  };
+  std::vector<Global> globals_;
   std::unordered_map<const void*, std::uint32_t> tensors_;
   std::map<std::tuple<const void*, std::int64_t, std::int64_t, int>, std::string> regions_;
   std::vector<StorageRecord> storages_;
