@@ -249,6 +249,21 @@ TEST(StoreTorchAsync, MemoryStaysBoundedByTheLargestSnapshot) {
   EXPECT_EQ(ts::load(dir / "small.pth"), runner_checkpoint());
 }
 
+// The copy overlaps pickling while the checkpoint fits the buffer the last
+// save left; a larger one grows it and copies after pickling. Both must
+// write the synchronous save's bytes, in either order.
+TEST(StoreTorchAsync, GrowingAndShrinkingCheckpointsWriteTheSynchronousBytes) {
+  Gate gate;
+  ts::AsyncSaver saver(gated(gate));
+  gate.open(4);
+  const Value small = runner_checkpoint(), large = awkward_checkpoint();
+  for (const auto& [name, ckpt] : {std::pair{"small", &small}, {"large", &large}, {"large2", &large}, {"small2", &small}}) {
+    ASSERT_TRUE(saver.save(*ckpt, name));
+    saver.wait();
+    EXPECT_EQ(gate.files().at(name), sync_bytes(*ckpt)) << name;
+  }
+}
+
 TEST(StoreTorchAsync, FileLoadsInPython) {
   SKIP_WITHOUT_PYTHON();
   TempDir dir;

@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "copier.hpp"
 #include "durable.hpp"
 #include "pickler.hpp"
 #include "writer.hpp"
@@ -35,6 +36,7 @@ class Buffer {
   ~Buffer() { release(); }
 
   char* data() const { return data_; }
+  bool pinned() const { return pinned_; }
   std::size_t capacity() const { return capacity_; }
 
   void ensure(std::size_t bytes, bool pinned) {
@@ -74,17 +76,6 @@ class Buffer {
   at::Tensor pinned_tensor_;
 };
 
-// Copies `t`'s elements, contiguous, to `out` (which has t.nbytes()).
-void copy_out(const at::Tensor& t, char* out) {
-  if (t.nbytes() == 0) return;
-  if (t.is_cpu() && t.is_contiguous()) {
-    std::memcpy(out, t.data_ptr(), t.nbytes());
-    return;
-  }
-  // Strided, CUDA (synchronous, into pinned memory) or another device.
-  at::from_blob(out, t.sizes(), at::TensorOptions().dtype(t.scalar_type())).copy_(t);
-}
-
 }  // namespace
 
 Destination durable_file() {
@@ -119,23 +110,29 @@ struct AsyncSaver::Impl {
     std::rethrow_exception(e);
   }
 
+  // The copies start while the pickler is still walking the tree, into the
+  // buffer as the last save left it; if this checkpoint outgrows it (or
+  // brings the first CUDA tensor), the buffer grows after pickling and
+  // everything is copied then (a first save's cost).
   void snapshot(const Value& checkpoint) {
-    Pickled pickled = pickle(checkpoint);  // throws before any state changes
-    std::vector<std::size_t> at(pickled.storages.size());
+    std::vector<std::size_t> at;
     std::size_t total = 0;
-    bool any_cuda = false;
-    for (std::size_t i = 0; i < at.size(); ++i) {
-      at[i] = total;
-      total = align_up(total + pickled.storages[i].tensor.nbytes(), alignment);
-      any_cuda = any_cuda || pickled.storages[i].tensor.is_cuda();
+    bool any_cuda = false, fits = true;
+    Copier copier;
+    Pickled pickled = pickle(checkpoint, [&](const StorageRecord& s) {
+      at.push_back(total);
+      total = align_up(total + s.tensor.nbytes(), alignment);
+      any_cuda = any_cuda || s.tensor.is_cuda();
+      fits = fits && total <= buffer.capacity() && (buffer.pinned() || !any_cuda);
+      if (fits) copier.push(s.tensor, buffer.data() + at.back());
+    });  // throws (for what save would refuse) before anything is written
+    copier.finish();
+    if (!fits) {
+      buffer.ensure(total, any_cuda);
+      for (std::size_t i = 0; i < at.size(); ++i) copy_out(pickled.storages[i].tensor, buffer.data() + at[i]);
     }
-    buffer.ensure(total, any_cuda);
     entries.clear();
-    for (std::size_t i = 0; i < at.size(); ++i) {
-      const StorageRecord& s = pickled.storages[i];
-      copy_out(s.tensor, buffer.data() + at[i]);
-      entries.emplace_back(s.key, s.tensor.nbytes());
-    }
+    for (const StorageRecord& s : pickled.storages) entries.emplace_back(s.key, s.tensor.nbytes());
     offsets = std::move(at);
     pickle_bytes = std::move(pickled.bytes);
   }

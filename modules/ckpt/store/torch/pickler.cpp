@@ -23,6 +23,7 @@ constexpr std::size_t batch = 1000;  // Python's pickler batches APPENDS/SETITEM
 
 class Pickler {
  public:
+  explicit Pickler(const std::function<void(const StorageRecord&)>& on_storage) : on_storage_(on_storage) {}
   Pickled run(const Value& root) {
     out_ += op::PROTO;
     out_ += '\x02';
@@ -179,6 +180,7 @@ class Pickler {
       if (auto it = regions_.find(region); it != regions_.end()) return it->second;
     std::string key = std::to_string(storages_.size());
     storages_.push_back({key, t});
+    if (on_storage_) on_storage_(storages_.back());
     if (shareable) regions_[region] = key;
     return key;
   }
@@ -252,6 +254,7 @@ class Pickler {
                v.data);
   }
 
+  const std::function<void(const StorageRecord&)>& on_storage_;
   std::string out_;
   std::uint32_t next_memo_ = 0;
   struct Global {
@@ -266,6 +269,8 @@ class Pickler {
 
 }  // namespace
 
-Pickled pickle(const Value& root) { return Pickler().run(root); }
+Pickled pickle(const Value& root, const std::function<void(const StorageRecord&)>& on_storage) {
+  return Pickler(on_storage).run(root);
+}
 
 }  // namespace ckpt::torch_store

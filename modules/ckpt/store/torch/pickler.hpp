@@ -3,6 +3,7 @@
 // ('storage', torch.<Type>Storage, key, location, numel). The tensor bytes
 // are not in the pickle: the caller writes each storage as `data/<key>`.
 #pragma once
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,8 @@ struct Pickled {
 /// and the same tensor object twice is one object in Python too. Throws
 /// `Error` for what pickle cannot express (an undefined, sparse or quantized
 /// tensor, an unsupported leaf without a recipe, absurd nesting).
-Pickled pickle(const Value& root);
+/// `on_storage`, when given, sees each storage record as soon as it is
+/// found, in order (the background saver starts copying then).
+Pickled pickle(const Value& root, const std::function<void(const StorageRecord&)>& on_storage = {});
 
 }  // namespace ckpt::torch_store
