@@ -138,19 +138,17 @@ struct AsyncSaver::Impl {
   }
 
   void write(const std::string& path) {
-    const Destination& destination = options.destination ? options.destination : default_destination;
-    destination(path, [&](Sink& sink) {
+    options.destination(path, [&](Sink& sink) {
       write_archive(sink, options.save, pickle_bytes, entries, [&](std::size_t i, ZipStream& zip) {
         if (entries[i].second > 0) zip.write(buffer.data() + offsets[i], entries[i].second);
       });
     });
   }
-
-  Destination default_destination = durable_file();
 };
 
 AsyncSaver::AsyncSaver(AsyncSaveOptions options) : impl_(std::make_unique<Impl>()) {
   check_archive_name(options.save);
+  if (!options.destination) options.destination = durable_file();
   impl_->options = std::move(options);
 }
 

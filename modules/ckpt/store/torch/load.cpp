@@ -30,8 +30,7 @@ constexpr std::uint64_t max_version = 3;
 class Archive {
  public:
   Archive(const File& file, bool verify_crc) : file_(file), verify_crc_(verify_crc) {
-    const zip::ReadAt read_at = [&](std::uint64_t o, std::size_t n) { return file_.read(o, n); };
-    const std::vector<zip::Entry> entries = zip::read_directory(file_.size(), read_at);
+    const std::vector<zip::Entry> entries = zip::read_directory(file_.size(), read_at());
     // As torch's reader: the archive folder is the first entry's; its name is free.
     const auto slash = entries.empty() ? std::string::npos : entries.front().name.find('/');
     if (slash == std::string::npos) fail("no archive folder: not a file written by torch.save");
@@ -104,6 +103,11 @@ class Archive {
   }
 
  private:
+  // What the zip reader asks the file for.
+  zip::ReadAt read_at() const {
+    return [this](std::uint64_t o, std::size_t n) { return file_.read(o, n); };
+  }
+
   const zip::Entry& entry(const std::string& relative) const {
     auto it = entries_.find(prefix_ + relative);
     if (it == entries_.end()) fail("missing entry '" + prefix_ + relative + "'");
@@ -114,12 +118,12 @@ class Archive {
   }
 
   std::uint64_t data_offset(const zip::Entry& e) const {
-    return checked_fit(e, zip::data_offset(e, [&](std::uint64_t o, std::size_t n) { return file_.read(o, n); }));
+    return checked_fit(e, zip::data_offset(e, read_at()));
   }
 
   bool has_zip64_offset(const zip::Entry& e) const {
     try {
-      return zip::data_offset(e, [&](std::uint64_t o, std::size_t n) { return file_.read(o, n); }) ==
+      return zip::data_offset(e, read_at()) ==
              zip::expected_data_offset(e, true);
     } catch (const std::runtime_error&) {
       return false;  // a broken header fails where its entry is read, if it is
