@@ -120,12 +120,8 @@ std::vector<std::string> temporaries(const fs::path& root) {
   return out;
 }
 
-std::optional<std::string> put(int fd, const std::string& data) {
-  for (std::size_t done = 0; done < data.size();) {
-    auto n = ::write(fd, data.data() + done, data.size() - done);
-    if (n < 0) return std::string("write: ") + std::strerror(errno);
-    done += static_cast<std::size_t>(n);
-  }
+std::optional<std::string> put(store::Sink& out, const std::string& data) {
+  out.write(data.data(), data.size());
   return std::nullopt;
 }
 
@@ -134,7 +130,7 @@ std::optional<std::string> put(int fd, const std::string& data) {
 /// compare), ending in END so that a complete file is recognisable. Publish
 /// copies its source.
 store::PayloadWriter fake_writer(const std::string& base) {
-  return [base](const store::Payload& p, int fd) -> std::optional<std::string> {
+  return [base](const store::Payload& p, store::Sink& fd) -> std::optional<std::string> {
     auto info = replace_all(ckpt::json::dump(py::Value(p.runtime_info)), base, "<base>");
     if (const auto* s = std::get_if<ckpt::SaveCheckpoint>(&p.effect))
       return put(fd, "save " + s->filename + "\nmeta=" + ckpt::json::dump(py::Value(s->meta)) + "\ninfo=" + info +
@@ -148,13 +144,31 @@ store::PayloadWriter fake_writer(const std::string& base) {
   };
 }
 
+/// The store plus what its caller owns: the runtime info and the runner
+/// meta, advanced by what each apply carried out (runtime_info_after).
+struct Mirrored {
+  Mirrored(const fs::path& checkpoints, const fs::path& work, store::Options options = {}, py::Dict info = {})
+      : store(checkpoints, work, options), info(std::move(info)) {}
+  store::Applied apply(const Plan& plan, const store::PayloadWriter& writer = {}) {
+    auto applied = store.apply(plan, writer, info);
+    info = store::runtime_info_after(std::move(info), plan, applied);
+    meta = store::runner_meta_after(std::move(meta), plan, applied);
+    return applied;
+  }
+  const py::Dict& runtime_info() const { return info; }
+  const py::Value& runner_meta() const { return meta; }
+  store::Store store;
+  py::Dict info;
+  py::Value meta;
+};
+
 bool complete(const fs::path& p) {
   auto s = read(p);
   return s.size() >= 3 && s.compare(s.size() - 3, 3, "END") == 0;
 }
 
 /// Writes half a checkpoint, then fails, as a tensor store meeting a bad device.
-std::optional<std::string> failing_writer(const store::Payload&, int fd) {
+std::optional<std::string> failing_writer(const store::Payload&, store::Sink& fd) {
   put(fd, "half a checkpoint");
   return "disk on fire";
 }
@@ -252,15 +266,15 @@ std::size_t first_eviction(const std::vector<Plan>& plans) {
 }
 
 /// Applies the plans before `end`, each of which must succeed.
-void apply_until(store::Store& st, const std::vector<Plan>& plans, std::size_t end, const store::PayloadWriter& w) {
+void apply_until(Mirrored& st, const std::vector<Plan>& plans, std::size_t end, const store::PayloadWriter& w) {
   for (std::size_t i = 0; i < end; ++i) {
     auto applied = st.apply(plans[i], w);
     ASSERT_TRUE(applied.ok()) << "plan " << i << ": " << applied;
   }
 }
 
-store::Store make_store(const Scratch& s, Ordering ordering) {
-  return store::Store(s / "work", s / "work", store::Options{.ordering = ordering});
+Mirrored make_store(const Scratch& s, Ordering ordering) {
+  return Mirrored(s / "work", s / "work", store::Options{.ordering = ordering});
 }
 
 // --- durable writes -------------------------------------------------------------
@@ -313,7 +327,7 @@ TEST(StoreFs, Durable_LargePayloadIsWrittenWhole) {
   Scratch s;
   auto st = make_store(s, Ordering::safe);
   const std::string chunk(1 << 20, 'x');
-  auto big = [&](const store::Payload&, int fd) -> std::optional<std::string> {
+  auto big = [&](const store::Payload&, store::Sink& fd) -> std::optional<std::string> {
     for (int i = 0; i < 16; ++i)
       if (auto e = put(fd, chunk)) return e;
     return std::nullopt;
@@ -330,7 +344,7 @@ TEST(StoreFs, E42_PublishedNameIsTheStreamedSha256OfWhatWasWritten) {
   std::vector<std::pair<std::string, std::string>> vectors = {
       {"abc", "ba7816bf"}, {std::string(1000000, 'a'), "cdc76e5c"}, {"", "e3b0c442"}};
   for (const auto& [bytes, prefix] : vectors) {
-    auto writer = [&](const store::Payload& p, int fd) -> std::optional<std::string> {
+    auto writer = [&](const store::Payload& p, store::Sink& fd) -> std::optional<std::string> {
       EXPECT_TRUE(std::holds_alternative<ckpt::Publish>(p.effect));
       return put(fd, bytes);
     };
@@ -512,8 +526,8 @@ TEST(StoreFs, B61_SafeOrderingKeepsTheFileItJustWrote) {
   };
   auto ref_plans = mmengine_plans(kwargs(ref_tree), mmengine_trace(ref_tree / "work", true, 3, 1));
   auto safe_plans = mmengine_plans(kwargs(safe_tree), mmengine_trace(safe_tree / "work", true, 3, 1));
-  store::Store ref(ref_tree / "ckpt", ref_tree / "work", {.ordering = Ordering::reference});
-  store::Store safe(safe_tree / "ckpt", safe_tree / "work", {.ordering = Ordering::safe});
+  Mirrored ref(ref_tree / "ckpt", ref_tree / "work", {.ordering = Ordering::reference});
+  Mirrored safe(safe_tree / "ckpt", safe_tree / "work", {.ordering = Ordering::safe});
   for (std::size_t i = 0; i < ref_plans.size(); ++i) {
     ASSERT_TRUE(ref.apply(ref_plans[i], fake_writer(ref_tree.base.string())).ok());
     auto applied = safe.apply(safe_plans[i], fake_writer(safe_tree.base.string()));
@@ -569,7 +583,7 @@ void expect_refused(const Scratch& s, const Plan& plan, const std::string& path)
   for (auto ordering : {Ordering::reference, Ordering::safe}) {
     auto before = listing(s.base);
     int calls = 0;
-    auto writer = [&](const store::Payload&, int) -> std::optional<std::string> {
+    auto writer = [&](const store::Payload&, store::Sink&) -> std::optional<std::string> {
       ++calls;
       return std::nullopt;
     };
@@ -663,7 +677,7 @@ TEST(StoreFs, Containment_RelativePathsResolveAgainstTheWorkingDirectory) {
   Scratch s;  // E13: out_dir='' makes the out_dir a relative `<basename>`
   auto cwd = fs::current_path();
   fs::current_path(s.base);
-  store::Store st("exp", "exp");
+  Mirrored st("exp", "exp");
   auto inside = st.apply({ckpt::SaveCheckpoint{"exp", "epoch_1.pth", true, true, {}, true, {}}}, fake_writer(""));
   auto outside = st.apply({ckpt::SaveCheckpoint{"exp", "../epoch_1.pth", true, true, {}, true, {}}}, fake_writer(""));
   fs::current_path(cwd);
@@ -730,7 +744,7 @@ TEST(StoreFs, Failure_WriterExceptionsAndAMissingWriterAreErrors) {
   Scratch s;
   auto st = make_store(s, Ordering::safe);
   Plan save{ckpt::SaveCheckpoint{s / "work", "epoch_1.pth", true, true, {}, true, {}}};
-  auto throwing = [](const store::Payload&, int) -> std::optional<std::string> {
+  auto throwing = [](const store::Payload&, store::Sink&) -> std::optional<std::string> {
     throw std::runtime_error("CUDA OOM");
   };
   auto thrown = st.apply(save, throwing);
@@ -748,8 +762,8 @@ TEST(StoreFs, Failure_NoSpaceLeavesPreviousCheckpointsAndRuntimeInfoIntact) {
   if (!s.mount_tmpfs("work", "64k")) GTEST_SKIP() << "cannot mount a tmpfs here: " << std::strerror(errno);
   auto plans = mmengine_plans(kw({{"interval", 1}, {"max_keep_ckpts", 1}}), mmengine_trace(s / "work", true, 2, 1));
   auto st = make_store(s, Ordering::safe);
-  auto small = [](const store::Payload&, int fd) { return put(fd, std::string(16 << 10, 's') + "END"); };
-  auto huge = [](const store::Payload&, int fd) { return put(fd, std::string(256 << 10, 'h')); };
+  auto small = [](const store::Payload&, store::Sink& fd) { return put(fd, std::string(16 << 10, 's') + "END"); };
+  auto huge = [](const store::Payload&, store::Sink& fd) { return put(fd, std::string(256 << 10, 'h')); };
   auto evicting = first_eviction(plans);
   apply_until(st, plans, evicting, small);
   auto before = listing(s.base);
@@ -807,7 +821,7 @@ TEST(StoreFs, E30_RuntimeInfoMirrorFollowsTheReducer) {
   auto events = mmengine_trace(s / "work", true, 3, 1,
                                {py::Dict{{"acc", 0.1}}, py::Dict{{"acc", 0.3}}, py::Dict{{"acc", 0.2}}});
   auto state = ckpt::hook::init(ckpt::hook_config_from_kwargs(kwargs)).value();
-  auto st = store::Store(s / "work", s / "work", store::Options{.runtime_info = state.runtime_info});
+  auto st = Mirrored(s / "work", s / "work", store::Options{}, state.runtime_info);
   for (const auto& e : events) {
     auto out = ckpt::hook::step(state, e);
     ASSERT_TRUE(st.apply(out.plan, fake_writer("")).ok());
@@ -835,9 +849,9 @@ TEST(StoreFs, Options_OtherRanksWriteNothingButMirrorRuntimeInfo) {
   auto events = mmengine_trace(s / "work", true, 2, 1);
   for (auto& e : events) std::visit([](auto& x) { x.runner.is_main_process = false; }, e);
   auto plans = mmengine_plans(kw({{"interval", 1}, {"max_keep_ckpts", 1}}), events);
-  store::Store st(s / "work", s / "work", {.main_process = false});
+  Mirrored st(s / "work", s / "work", {.main_process = false});
   int calls = 0;
-  auto writer = [&](const store::Payload&, int) -> std::optional<std::string> {
+  auto writer = [&](const store::Payload&, store::Sink&) -> std::optional<std::string> {
     ++calls;
     return std::nullopt;
   };
@@ -855,7 +869,7 @@ TEST(StoreFs, Payload_WriterSeesTheReferencesRuntimeInfoInEitherOrdering) {
     auto plans = mmengine_plans(kw({{"interval", 1}, {"max_keep_ckpts", 1}}), mmengine_trace(s / "work", true, 2, 1));
     auto st = make_store(s, ordering);
     std::vector<py::Value> seen;
-    auto writer = [&](const store::Payload& p, int) -> std::optional<std::string> {
+    auto writer = [&](const store::Payload& p, store::Sink&) -> std::optional<std::string> {
       const auto* last = py::find(p.runtime_info, "last_ckpt");
       seen.push_back(last ? *last : py::Value("<absent>"));
       return std::nullopt;
@@ -884,8 +898,8 @@ struct Scenario {
     return d;
   }
   std::string checkpoints(const Scratch& s) const { return out_dir ? s / "ckpt/work" : s / "work"; }
-  store::Store store_in(const Scratch& s, Ordering ordering) const {
-    return store::Store(out_dir ? s / "ckpt" : s / "work", s / "work", {.ordering = ordering});
+  Mirrored store_in(const Scratch& s, Ordering ordering) const {
+    return Mirrored(out_dir ? s / "ckpt" : s / "work", s / "work", {.ordering = ordering});
   }
   /// The files a resumed run finds, and its runtime info.
   py::Dict prepare(const Scratch& s) const {
@@ -1054,3 +1068,58 @@ TEST(StoreFs, Surface_ValuesCompareAndPrint) {
 }
 
 }  // namespace
+
+// --- errors as the reference's exceptions ------------------------------------------
+
+TEST(StoreFs, Errors_AreThePythonExceptionsAProgramWouldMeet) {
+  Scratch s;
+  auto st = make_store(s, Ordering::reference);
+  auto save = [&](const std::string& name) {
+    return Plan{ckpt::SaveCheckpoint{s / "work", name, true, true, {}, true, {}}};
+  };
+  // a directory where the file goes: the rename's errno, as Python's subclass
+  fs::create_directories(s / "work/epoch_1.pth");
+  auto dir = st.apply(save("epoch_1.pth"), fake_writer(""));
+  ASSERT_TRUE(dir.error);
+  EXPECT_EQ(dir.error->err, EISDIR);
+  EXPECT_EQ(store::python_exception(*dir.error).type, "IsADirectoryError");
+  EXPECT_NE(store::python_exception(*dir.error).message.find("[Errno 21]"), std::string::npos);
+  // leaving the roots: the store's own refusal
+  auto out = st.apply(save("../../escape.pth"), fake_writer(""));
+  ASSERT_TRUE(out.error);
+  EXPECT_EQ(store::python_exception(*out.error).type, "ContainmentError");
+  // what the reference raises itself (FileClient has no rmtree: E16)
+  auto tree = st.apply({ckpt::RemoveCheckpoint{s / "work/epoch_1.pth", false}});
+  ASSERT_TRUE(tree.error);
+  EXPECT_EQ(store::python_exception(*tree.error).type, "AttributeError");
+  // a writer names its exception, or has an errno, or neither
+  auto eof = st.apply(save("a.pth"), [](const store::Payload&, store::Sink&) -> std::optional<std::string> {
+    return "EOFError: Ran out of input";
+  });
+  ASSERT_TRUE(eof.error);
+  EXPECT_EQ(store::python_exception(*eof.error).type, "EOFError");
+  EXPECT_EQ(store::python_exception(*eof.error).message, "Ran out of input");
+  auto plain = st.apply(save("b.pth"), failing_writer);
+  ASSERT_TRUE(plain.error);
+  EXPECT_EQ(store::python_exception(*plain.error).type, "RuntimeError");
+  EXPECT_EQ(store::python_exception(store::Error{store::ErrorKind::writer, "p", "write: full", ENOSPC}).type, "OSError");
+  EXPECT_EQ(store::python_exception(store::Error{store::ErrorKind::io, "p", "open", ENOENT}).type, "FileNotFoundError");
+  EXPECT_EQ(store::python_exception(store::Error{store::ErrorKind::io, "p", "open", EACCES}).type, "PermissionError");
+}
+
+TEST(StoreFs, E28_FailedEffectAndDoneSayWhatTheReferenceDidBeforeRaising) {
+  Scratch s;
+  auto plans = mmengine_plans(kw({{"interval", 1}, {"max_keep_ckpts", 1}}), mmengine_trace(s / "work", true, 2, 1));
+  auto st = make_store(s, Ordering::reference);
+  auto evicting = first_eviction(plans);
+  apply_until(st, plans, evicting, fake_writer(s.base.string()));
+  const py::Dict before = st.info;
+  auto applied = st.store.apply(plans[evicting], failing_writer, before);
+  ASSERT_TRUE(applied.failed_effect);
+  EXPECT_TRUE(std::holds_alternative<ckpt::SaveCheckpoint>(plans[evicting][*applied.failed_effect]));
+  for (std::size_t i : applied.done) EXPECT_LT(i, *applied.failed_effect);  // the reference's order: before the save
+  // E24/E25 ran: keep_ckpt_ids and last_ckpt moved on though the save failed
+  auto after = store::runtime_info_after(before, plans[evicting], applied);
+  EXPECT_EQ(*py::find(after, "last_ckpt"), py::Value(s / "work/epoch_2.pth"));
+  EXPECT_NE(after, before);
+}

@@ -3,7 +3,8 @@
 // after a path was checked makes the call fail rather than lead elsewhere.
 // Every call is checked; errno becomes an Error naming the plan's path.
 module;
-#include <atomic>
+#include "ckpt/internal/durable.hpp"
+#include "ckpt/internal/sink.hpp"
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -21,14 +22,6 @@ module ckpt.store.fs;
 namespace ckpt::store::fs::detail {
 
 namespace {
-
-std::atomic<unsigned long> temp_counter{0};
-
-// Dot-prefixed and short, so that it never collides with a checkpoint name
-// and never overflows NAME_MAX whatever the final name's length.
-std::string temp_name() {
-  return ".ckpt-tmp." + std::to_string(::getpid()) + "." + std::to_string(temp_counter++);
-}
 
 constexpr int dir_flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
 
@@ -94,13 +87,12 @@ std::optional<Error> remove_tree(int parent, const std::string& name, const std:
 
 }  // namespace
 
-void Fd::reset(int fd) {
-  if (fd_ >= 0) ::close(fd_);
-  fd_ = fd;
+Error io_error(int err, const std::string& path, const std::string& what) {
+  return io_error(internal::IoFailure{err, what}, path);
 }
 
-Error io_error(int err, const std::string& path, const std::string& what) {
-  return {ErrorKind::io, path, what + ": [Errno " + std::to_string(err) + "] " + std::strerror(err)};
+Error io_error(const internal::IoFailure& failure, const std::string& path) {
+  return {ErrorKind::io, path, failure.message(), failure.err};
 }
 
 std::variant<Fd, int> open_directory(const Location& at, bool create) {
@@ -123,51 +115,11 @@ std::variant<Fd, int> open_directory(const Location& at, bool create) {
   return dir;
 }
 
-std::variant<TempFile, Error> TempFile::create(int dir, const std::string& shown) {
-  for (int attempt = 0; attempt < 100; ++attempt) {
-    std::string name = temp_name();
-    int fd = ::openat(dir, name.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-    if (fd >= 0) return TempFile(dir, std::move(name), Fd(fd));
-    if (errno != EEXIST) return io_error(errno, shown, "creating a temporary file");
-  }
-  return io_error(EEXIST, shown, "creating a temporary file");
-}
-
-TempFile::TempFile(TempFile&& other) noexcept
-    : dir_(other.dir_), name_(std::move(other.name_)), fd_(std::move(other.fd_)),
-      committed_(std::exchange(other.committed_, true)) {}
-
-TempFile::~TempFile() {
-  if (committed_) return;
-  fd_.reset();
-  ::unlinkat(dir_, name_.c_str(), 0);
-}
-
-std::optional<Error> TempFile::commit(const std::string& name, const std::string& shown) {
-  if (::fsync(fd_.get()) != 0) return io_error(errno, shown, "fsync");
-  if (::close(fd_.release()) != 0) return io_error(errno, shown, "close");
-  if (::renameat(dir_, name_.c_str(), dir_, name.c_str()) != 0) return io_error(errno, shown, "rename");
-  committed_ = true;
-  if (::fsync(dir_) != 0) return io_error(errno, shown, "fsync of the directory");
-  return std::nullopt;
-}
-
-std::optional<int> write_all(int fd, const std::string& data) {
-  std::size_t done = 0;
-  while (done < data.size()) {
-    auto n = ::write(fd, data.data() + done, data.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return n < 0 ? errno : EIO;
-    done += static_cast<std::size_t>(n);
-  }
-  return std::nullopt;
-}
-
 std::optional<Error> replace_symlink(int dir, const std::string& name, const std::string& target,
                                      const std::string& shown) {
   std::string temp;
   for (int attempt = 0;; ++attempt) {
-    temp = temp_name();
+    temp = internal::temp_name();
     if (::symlinkat(target.c_str(), dir, temp.c_str()) == 0) break;
     if (errno != EEXIST || attempt == 100) return io_error(errno, shown, "symlink");
   }

@@ -11,6 +11,8 @@
 // `safe` also makes every new checkpoint durable before anything is evicted
 // (spec section D, E28).
 module;
+#include "ckpt/internal/durable.hpp"
+#include "ckpt/internal/sink.hpp"
 #include <cstddef>
 #include <filesystem>
 #include <functional>
@@ -36,11 +38,13 @@ struct Options {
   /// Rank 0. Elsewhere nothing touches the disk, saves included: mmengine's
   /// runner calls save_checkpoint on every rank but only rank 0 writes.
   bool main_process = true;
-  /// Where the runtime-info and runner-meta mirrors start (a resumed run's).
-  py::Dict runtime_info;
-  py::Value runner_meta;
   friend bool operator==(const Options&, const Options&) = default;
 };
+
+/// Where a payload's bytes go (a temporary file, through a buffer; for
+/// Publish also through a SHA-256, so that the name is the hash of exactly
+/// the bytes written). Writes throw on failure, naming the errno.
+using Sink = internal::Sink;
 
 /// What a payload writer is asked to write: a SaveCheckpoint,
 /// LegacySaveCheckpoint or Publish, and the runtime info as the reference
@@ -51,11 +55,11 @@ struct Payload {
   const py::Dict& runtime_info;
 };
 
-/// Writes a checkpoint's bytes into `fd` (a new, empty, readable temporary
-/// file); returns an error message on failure. For Publish it loads
-/// `source` itself and writes the kept keys; the store names the result
-/// after the SHA-256 of what was written (E42).
-using PayloadWriter = std::function<std::optional<std::string>(const Payload& payload, int fd)>;
+/// Writes a checkpoint's bytes into `out` (a new temporary file); returns an
+/// error message on failure (or throws). For Publish it loads `source`
+/// itself and writes the kept keys; the store names the result after the
+/// SHA-256 of what was written (E42), hashed on the way to the file.
+using PayloadWriter = std::function<std::optional<std::string>(const Payload& payload, Sink& out)>;
 
 enum class ErrorKind {
   containment,  // a path outside both roots: nothing of the plan was applied
@@ -68,18 +72,42 @@ struct Error {
   ErrorKind kind = ErrorKind::io;
   std::string path;
   std::string message;
+  int err = 0;  // errno, for io errors (and a writer's failed write)
   friend bool operator==(const Error&, const Error&) = default;
 };
+
+/// The exception a Python program meets for `error`: io errors as OSError's
+/// subclass for the errno (FileNotFoundError, PermissionError, ...), the
+/// reference's own (rmtree on a link: OSError; FileClient without rmtree:
+/// AttributeError) as it raises them; a containment refusal, which the
+/// reference has no counterpart for, as `ContainmentError`; a writer's
+/// failure as the exception its message names ("EOFError: Ran out of
+/// input"), else `OSError` when it carries an errno, else `RuntimeError`.
+py::PyError python_exception(const Error& error);
 
 /// What one `apply` did, in the order it did it; paths as the plan names them.
 struct Applied {
   std::vector<std::string> written;  // checkpoints, texts, published files, links
   std::vector<std::string> removed;
   std::vector<WriteText> texts;
+  /// Plan indices of the effects carried out, in the order they were (a
+  /// runtime-info update counts when reached; other ranks carry out only
+  /// those and the logs).
+  std::vector<std::size_t> done;
   std::optional<Error> error;  // the first failure; later effects were not applied
+  /// The plan index of the effect that failed.
+  std::optional<std::size_t> failed_effect;
   bool ok() const { return !error; }
   friend bool operator==(const Applied&, const Applied&) = default;
 };
+
+/// The runtime info after `applied`: `before` with the plan's carried-out
+/// SetRuntimeInfo effects, in the order they were carried out. The store
+/// keeps no copy: runtime info has one owner (the hook's state), and this
+/// is what a caller that rolls back or reports a failed event derives.
+py::Dict runtime_info_after(py::Dict before, const Plan& plan, const Applied& applied);
+/// mmcv's `runner.meta` after `applied` (its carried-out SetRunnerMeta).
+py::Value runner_meta_after(py::Value before, const Plan& plan, const Applied& applied);
 
 /// The effects of `plan` in the order `apply` performs them. `reference`: the
 /// plan. `safe`: writes (and logs) first, then runtime-info updates, then
@@ -92,25 +120,25 @@ struct Applied {
 Plan schedule(const Plan& plan, Ordering ordering);
 
 /// The filesystem side of a run: checkpoints under `checkpoint_dir_root`,
-/// `last_checkpoint` under `work_dir`.
+/// `last_checkpoint` under `work_dir`. Holds no state of the run: the
+/// runtime info a payload is written with comes from the caller.
 class Store {
  public:
   Store(std::filesystem::path checkpoint_dir_root, std::filesystem::path work_dir, Options options = {});
 
   /// Applies one event's plan. Checks every path first (containment), then
   /// applies `schedule(plan, ordering)`, stopping at the first failure.
-  Applied apply(const Plan& plan, const PayloadWriter& writer = {});
+  /// `runtime_info` is the message hub's before the event: each payload
+  /// sees it as the reference holds it at that effect.
+  Applied apply(const Plan& plan, const PayloadWriter& writer = {}, const py::Dict& runtime_info = {}) const;
 
-  /// The message hub's runtime info as the applied SetRuntimeInfo left it.
-  const py::Dict& runtime_info() const { return runtime_info_; }
-  /// mmcv's `runner.meta` as the applied SetRunnerMeta left it (C51).
-  const py::Value& runner_meta() const { return runner_meta_; }
+  const Options& options() const { return options_; }
+  /// The two roots, absolute and lexically normal.
+  const std::vector<std::string>& roots() const { return roots_; }
 
  private:
   std::vector<std::string> roots_;  // absolute, lexically normal
   Options options_;
-  py::Dict runtime_info_;
-  py::Value runner_meta_;
 };
 
 std::ostream& operator<<(std::ostream& os, Ordering ordering);
@@ -123,25 +151,8 @@ std::ostream& operator<<(std::ostream& os, const Applied& applied);
 // Internals shared by the implementation units; not exported.
 namespace ckpt::store::fs::detail {
 
-/// An owned file descriptor.
-class Fd {
- public:
-  Fd() = default;
-  explicit Fd(int fd) : fd_(fd) {}
-  Fd(Fd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-  Fd& operator=(Fd&& other) noexcept {
-    reset(std::exchange(other.fd_, -1));
-    return *this;
-  }
-  ~Fd() { reset(); }
-  int get() const { return fd_; }
-  explicit operator bool() const { return fd_ >= 0; }
-  void reset(int fd = -1);
-  int release() { return std::exchange(fd_, -1); }
-
- private:
-  int fd_ = -1;
-};
+using internal::Fd;
+using internal::TempFile;
 
 // --- locate.cpp: where a path lands -------------------------------------
 
@@ -184,28 +195,8 @@ Error io_error(int err, const std::string& path, const std::string& what);
 /// directories, the root included, fsync'ing each parent. errno on failure.
 std::variant<Fd, int> open_directory(const Location& at, bool create);
 
-/// A new temporary file in a directory (O_CREAT|O_EXCL, 0644), unlinked on
-/// destruction unless committed.
-class TempFile {
- public:
-  static std::variant<TempFile, Error> create(int dir, const std::string& shown);
-  TempFile(TempFile&& other) noexcept;
-  TempFile& operator=(TempFile&&) = delete;
-  ~TempFile();
-  int fd() const { return fd_.get(); }
-  /// fsync, close, rename over `name`, fsync the directory.
-  std::optional<Error> commit(const std::string& name, const std::string& shown);
-
- private:
-  TempFile(int dir, std::string name, Fd fd) : dir_(dir), name_(std::move(name)), fd_(std::move(fd)) {}
-  int dir_;
-  std::string name_;
-  Fd fd_;
-  bool committed_ = false;
-};
-
-/// Writes all of `data` to `fd`; errno on failure.
-std::optional<int> write_all(int fd, const std::string& data);
+/// An Error for a failed call of the shared durable write.
+Error io_error(const internal::IoFailure& failure, const std::string& path);
 
 /// `name` becomes a symlink to `target`, replaced atomically.
 std::optional<Error> replace_symlink(int dir, const std::string& name, const std::string& target,
@@ -222,11 +213,6 @@ std::variant<bool, Error> remove_entry(int dir, const std::string& name, bool ca
 
 /// Unlinks one entry (a file or a link) and fsyncs the directory.
 std::optional<Error> unlink_entry(int dir, const std::string& name, const std::string& shown);
-
-// --- sha256.cpp ------------------------------------------------------------
-
-/// Hex SHA-256 of everything in `fd`, read from offset 0 (errno on failure).
-std::variant<std::string, int> sha256_hex(int fd);
 
 // --- schedule.cpp ------------------------------------------------------------
 

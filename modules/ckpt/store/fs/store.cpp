@@ -3,6 +3,8 @@
 // behind but the directories it created: its temporary file is removed and
 // the final name is untouched.
 module;
+#include "ckpt/internal/durable.hpp"
+#include "ckpt/internal/sink.hpp"
 #include "ckpt/internal/overload.hpp"
 #include <cerrno>
 #include <cstdint>
@@ -104,8 +106,6 @@ struct Applier {
   const PayloadWriter& writer;
   const std::vector<py::Dict>& info_at;
   bool main_process;
-  py::Dict& info;
-  py::Value& meta;
   Applied& out;
 
   struct Target {
@@ -124,18 +124,28 @@ struct Applier {
     return Target{std::move(at), std::get<Fd>(std::move(dir))};
   }
 
-  // Runs the writer into `temp`; its exceptions become errors too.
-  MaybeError fill(std::size_t index, const std::string& path, int fd) {
+  // Runs the writer into `out` and pushes its last bytes to the file; its
+  // exceptions become errors too (a failed write(2) an io error).
+  MaybeError fill(std::size_t index, const std::string& path, Sink& sink) {
     if (!writer) return Error{ErrorKind::writer, path, "no payload writer was given"};
     try {
-      if (auto message = writer(Payload{plan[index], info_at[index]}, fd))
+      if (auto message = writer(Payload{plan[index], info_at[index]}, sink))
         return Error{ErrorKind::writer, path, *message};
+      sink.flush();
+    } catch (const internal::SinkError& x) {
+      return Error{ErrorKind::io, path, x.what(), x.err};
     } catch (const std::exception& x) {
       return Error{ErrorKind::writer, path, x.what()};
     } catch (...) {
       return Error{ErrorKind::writer, path, "the payload writer threw"};
     }
     return std::nullopt;
+  }
+
+  std::variant<TempFile, Error> temporary(const Target& t, const std::string& path) {
+    auto temp = TempFile::create(t.dir.get());
+    if (auto* f = std::get_if<internal::IoFailure>(&temp)) return io_error(*f, path);
+    return std::get<TempFile>(std::move(temp));
   }
 
   // Safe ordering, B61: the removal this write absorbed. A file is replaced
@@ -155,28 +165,30 @@ struct Applier {
     auto target = open_for_write(path);
     if (auto* e = std::get_if<Error>(&target)) return *e;
     auto& t = std::get<Target>(target);
-    auto temp = TempFile::create(t.dir.get(), path);
+    auto temp = temporary(t, path);
     if (auto* e = std::get_if<Error>(&temp)) return *e;
     auto& file = std::get<TempFile>(temp);
-    if (auto e = fill_temp(file.fd())) return e;
+    internal::FdSink sink(file.fd());
+    if (auto e = fill_temp(sink)) return e;
     if (auto e = clear(t, absorbed, path)) return e;
-    if (auto e = file.commit(t.at.name, path)) return e;
+    if (auto f = file.commit(t.at.name)) return io_error(*f, path);
     out.written.push_back(path);
     return std::nullopt;
   }
 
+  // E42: the name is the hash of the bytes as they went to the file.
   MaybeError publish(std::size_t index, const Publish& p) {
     auto target = open_for_write(published_name(p.source, "00000000"));
     if (auto* e = std::get_if<Error>(&target)) return *e;
     auto& t = std::get<Target>(target);
-    auto temp = TempFile::create(t.dir.get(), p.source);
+    auto temp = temporary(t, p.source);
     if (auto* e = std::get_if<Error>(&temp)) return *e;
     auto& file = std::get<TempFile>(temp);
-    if (auto e = fill(index, p.source, file.fd())) return e;
-    auto hash = sha256_hex(file.fd());
-    if (auto* err = std::get_if<int>(&hash)) return io_error(*err, p.source, "reading back the published file");
-    std::string path = published_name(p.source, std::get<std::string>(hash));
-    if (auto e = file.commit(py::path::basename(path), path)) return e;
+    internal::FdSink sink(file.fd());
+    internal::HashingSink hashing(sink);
+    if (auto e = fill(index, p.source, hashing)) return e;
+    std::string path = published_name(p.source, hashing.hex_digest());
+    if (auto f = file.commit(py::path::basename(path))) return io_error(*f, path);
     out.written.push_back(path);
     return std::nullopt;
   }
@@ -223,15 +235,20 @@ struct Applier {
   MaybeError disk(const Slot& slot) {
     const Effect& effect = plan[slot.index];
     auto save = [&](const std::string& path) {
-      return write(path, slot.absorbs, [&](int fd) { return fill(slot.index, path, fd); });
+      return write(path, slot.absorbs, [&](Sink& sink) { return fill(slot.index, path, sink); });
     };
     return std::visit(
         overload{
             [&](const SaveCheckpoint& s) { return save(py::path::join(s.out_dir, s.filename)); },
             [&](const LegacySaveCheckpoint& s) { return save(s.filepath); },
             [&](const WriteText& text) {
-              auto e = write(text.path, slot.absorbs, [&](int fd) -> MaybeError {
-                if (auto err = write_all(fd, text.content)) return io_error(*err, text.path, "write");
+              auto e = write(text.path, slot.absorbs, [&](Sink& sink) -> MaybeError {
+                try {
+                  sink.write(text.content.data(), text.content.size());
+                  sink.flush();
+                } catch (const internal::SinkError& x) {
+                  return io_error(internal::IoFailure{x.err, "write"}, text.path);
+                }
                 return std::nullopt;
               });
               if (!e) out.texts.push_back(text);
@@ -256,10 +273,15 @@ struct Applier {
 
   MaybeError run(const Slot& slot) {
     const Effect& effect = plan[slot.index];
-    if (const auto* set = std::get_if<SetRuntimeInfo>(&effect)) py::set(info, set->key, set->value);
-    else if (const auto* m = std::get_if<SetRunnerMeta>(&effect)) meta = m->meta;
-    // Log and SyncBuffers are the trainer's; other ranks write nothing (Options).
-    else if (main_process) return disk(slot);
+    // Runtime info and runner meta are the caller's (runtime_info_after);
+    // Log and SyncBuffers are the trainer's; other ranks write nothing.
+    bool on_disk = !std::holds_alternative<SetRuntimeInfo>(effect) && !std::holds_alternative<SetRunnerMeta>(effect);
+    if (on_disk && main_process)
+      if (auto e = disk(slot)) {
+        out.failed_effect = slot.index;
+        return e;
+      }
+    if (!on_disk || main_process) out.done.push_back(slot.index);
     return std::nullopt;
   }
 };
@@ -275,12 +297,21 @@ std::string absolute_root(const std::filesystem::path& p) {
 }  // namespace
 
 Store::Store(std::filesystem::path checkpoint_dir_root, std::filesystem::path work_dir, Options options)
-    : roots_{absolute_root(checkpoint_dir_root), absolute_root(work_dir)},
-      options_(std::move(options)),
-      runtime_info_(options_.runtime_info),
-      runner_meta_(options_.runner_meta) {}
+    : roots_{absolute_root(checkpoint_dir_root), absolute_root(work_dir)}, options_(std::move(options)) {}
 
-Applied Store::apply(const Plan& plan, const PayloadWriter& writer) {
+py::Dict runtime_info_after(py::Dict before, const Plan& plan, const Applied& applied) {
+  for (std::size_t i : applied.done)
+    if (const auto* set = std::get_if<SetRuntimeInfo>(&plan[i])) py::set(before, set->key, set->value);
+  return before;
+}
+
+py::Value runner_meta_after(py::Value before, const Plan& plan, const Applied& applied) {
+  for (std::size_t i : applied.done)
+    if (const auto* m = std::get_if<SetRunnerMeta>(&plan[i])) before = m->meta;
+  return before;
+}
+
+Applied Store::apply(const Plan& plan, const PayloadWriter& writer, const py::Dict& runtime_info) const {
   Applied out;
   std::vector<std::string> canonical;  // other ranks never touch the disk: no roots needed
   if (options_.main_process) {
@@ -290,8 +321,8 @@ Applied Store::apply(const Plan& plan, const PayloadWriter& writer) {
     if (!out.error) out.error = check_containment(plan, canonical);
     if (out.error) return out;
   }
-  auto info_at = info_at_each_effect(plan, runtime_info_);
-  Applier applier{plan, canonical, writer, info_at, options_.main_process, runtime_info_, runner_meta_, out};
+  auto info_at = info_at_each_effect(plan, runtime_info);
+  Applier applier{plan, canonical, writer, info_at, options_.main_process, out};
   for (const auto& slot : order(plan, options_.ordering))
     if ((out.error = applier.run(slot))) break;
   return out;

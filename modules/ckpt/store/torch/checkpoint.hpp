@@ -19,11 +19,15 @@
 #include <variant>
 #include <vector>
 
+namespace ckpt::internal {
+class Sink;  // ckpt/internal/sink.hpp: the byte sinks both stores share
+}  // namespace ckpt::internal
+
 namespace ckpt::torch_store {
 
 struct Value;
 struct Recipe;
-class Sink;
+using internal::Sink;
 
 struct None {};
 struct List {

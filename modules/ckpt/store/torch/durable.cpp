@@ -1,36 +1,12 @@
 #include "durable.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <atomic>
-#include <cerrno>
-#include <cstring>
+#include <exception>
+#include <variant>
 
 #include "checkpoint.hpp"
+#include "ckpt/internal/durable.hpp"
 
 namespace ckpt::torch_store {
-namespace {
-
-// A fresh name in `dir` that nobody else uses (O_EXCL decides).
-int create_temporary(const std::string& dir, std::string& name) {
-  static std::atomic<unsigned> counter{0};
-  for (int attempt = 0; attempt < 100; ++attempt) {
-    name = dir + "/.ckpt-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + ".tmp";
-    const int fd = ::open(name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-    if (fd >= 0 || errno != EEXIST) return fd;
-  }
-  return -1;
-}
-
-void sync_directory(const std::string& dir) {
-  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return;  // durability of the rename is best effort where the folder cannot be opened
-  ::fsync(fd);
-  ::close(fd);
-}
-
-}  // namespace
 
 std::string parent_folder(const std::string& path) {
   const auto slash = path.rfind('/');
@@ -39,26 +15,23 @@ std::string parent_folder(const std::string& path) {
 }
 
 std::string write_durably(const std::string& dir, const std::function<std::string(Sink&)>& write) {
-  std::string temporary;
-  const int fd = create_temporary(dir, temporary);
-  if (fd < 0) throw Error(dir + ": cannot create a temporary file: " + std::strerror(errno));
+  auto opened = internal::open_directory(dir);
+  if (auto* f = std::get_if<internal::IoFailure>(&opened)) throw Error(dir + ": " + f->message());
+  const internal::Fd& folder = std::get<internal::Fd>(opened);
+  auto created = internal::TempFile::create(folder.get());
+  if (auto* f = std::get_if<internal::IoFailure>(&created)) throw Error(dir + ": " + f->message());
+  internal::TempFile& temp = std::get<internal::TempFile>(created);
   std::string final_path;
-  bool closed = false;
   try {
-    FdSink file(fd);
+    internal::FdSink file(temp.fd());
     final_path = write(file);
     file.flush();
-    if (::fsync(fd) != 0) throw Error(std::string("fsync failed: ") + std::strerror(errno));
-    closed = true;  // even a failing close(2) releases the descriptor
-    if (::close(fd) != 0) throw Error(std::string("close failed: ") + std::strerror(errno));
-    if (::rename(temporary.c_str(), final_path.c_str()) != 0)
-      throw Error("cannot rename to " + final_path + ": " + std::strerror(errno));
   } catch (const std::exception& e) {
-    if (!closed) ::close(fd);
-    ::unlink(temporary.c_str());
-    throw Error(temporary + ": " + e.what());
+    throw Error((final_path.empty() ? dir : final_path) + ": " + e.what());
   }
-  sync_directory(dir);
+  if (parent_folder(final_path) != parent_folder(dir + "/x"))
+    throw Error(final_path + ": not in the folder written to (" + dir + ")");
+  if (auto f = temp.commit(final_path.substr(final_path.rfind('/') + 1))) throw Error(final_path + ": " + f->message());
   return final_path;
 }
 

@@ -1,8 +1,6 @@
-// Writing a file so that its name never points at a partial one: the bytes
-// go to a fresh temporary file in the target folder, which is synced and
-// then renamed over the final name (rename is atomic within a folder), and
-// the folder is synced so that the rename survives a crash. Publishing
-// (E42) and the background saver both write this way.
+// Publishing (E42) and the background saver write through the project's one
+// durable write (ckpt/internal/durable.hpp: temporary file, fsync, rename,
+// directory fsync); this adapts it to the tensor store's sinks and errors.
 #pragma once
 #include <functional>
 #include <string>
@@ -12,8 +10,9 @@
 namespace ckpt::torch_store {
 
 /// Streams `write(sink)` into a temporary file in `dir`; `write` returns
-/// the final path (in `dir`: publishing learns it from the bytes' hash).
-/// On any failure the temporary file is removed and `Error` names it.
+/// the final path, which must be in `dir` (publishing learns it from the
+/// bytes' hash). On any failure, a failing directory fsync included, the
+/// temporary file is removed and `Error` names the path and the errno.
 /// Returns the final path.
 std::string write_durably(const std::string& dir, const std::function<std::string(Sink&)>& write);
 

@@ -1,12 +1,13 @@
-#include "sink.hpp"
+#include "ckpt/internal/sink.hpp"
 
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
+#include <string>
 
-namespace ckpt::torch_store {
+namespace ckpt::internal {
 namespace {
 constexpr std::size_t buffer_capacity = std::size_t{1} << 20;
 // write(2) moves at most this much per call on Linux.
@@ -38,10 +39,11 @@ void FdSink::write_through(const char* p, std::size_t n) {
   while (n > 0) {
     const ssize_t w = ::write(fd_, p, n < max_write ? n : max_write);
     if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) throw std::runtime_error(std::string("write failed: ") + (w < 0 ? std::strerror(errno) : "no progress"));
+    if (w < 0) throw SinkError(std::string("write: [Errno ") + std::to_string(errno) + "] " + std::strerror(errno), errno);
+    if (w == 0) throw SinkError("write: no progress", EIO);
     p += w;
     n -= static_cast<std::size_t>(w);
   }
 }
 
-}  // namespace ckpt::torch_store
+}  // namespace ckpt::internal
