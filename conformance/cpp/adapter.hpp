@@ -1,6 +1,8 @@
-// The C++ conformance adapter (protocol v1): reads cases, drives ckpt.hook or
-// ckpt.legacy, applies each plan to a real sandbox directory, and prints
-// observations. This is shell code: all policy lives in the modules.
+// The C++ conformance adapter (protocol 1.1): reads cases, drives ckpt.hook
+// or ckpt.legacy, applies each plan to a real sandbox directory through the
+// project's one plan interpreter (ckpt.store.fs, reference ordering, the
+// sandbox as both roots), and prints observations. Shell code: all policy
+// lives in the modules, all disk effects in the store.
 #pragma once
 #include <cstdint>
 #include <cstdio>
@@ -48,7 +50,7 @@ struct Raised {
   std::string message;
 };
 
-/// The sandbox: a real directory, plus what one event did to it.
+/// The sandbox: a real directory the case runs in, and what is in it.
 class Sandbox {
  public:
   explicit Sandbox(std::filesystem::path root);
@@ -59,20 +61,9 @@ class Sandbox {
   std::string relative(const std::string& s) const;
   ckpt::py::Value relative(const ckpt::py::Value& v) const;
 
-  void create_entry(const std::string& rel);  // protocol 2 `files`
-  void make_dirs(const std::string& abs);
+  void create_entry(const std::string& rel);  // protocol 2 `files`; throws Raised
+  void make_dirs(const std::string& abs);     // throws Raised
 
-  // Effects. Each throws Raised as the reference would raise.
-  void remove_checkpoint(const ckpt::RemoveCheckpoint& effect);
-  void remove_until_gap(const ckpt::RemoveUntilGap& series);
-  void write_checkpoint(const std::string& path, const ckpt::py::Dict& content);
-  void write_text(const std::string& path, const std::string& content);
-  void publish(const ckpt::Publish& p);
-  void symlink(const std::string& link, const std::string& target);
-
-  // Observation of the last event.
-  std::vector<std::string> removed;
-  std::map<std::string, std::string> text;
   std::vector<std::string> list_files() const;
   std::map<std::string, std::string> list_links() const;
 
@@ -102,8 +93,5 @@ class ServeProcess {
   std::FILE* in_ = nullptr;
   std::FILE* out_ = nullptr;
 };
-
-/// Hex SHA-256 of `data`.
-std::string sha256_hex(const std::string& data);
 
 }  // namespace adapter

@@ -1,24 +1,29 @@
 // Runs one case: builds the hook, folds the events through the reducer and
-// applies each plan to the sandbox, recording what the protocol observes.
+// applies each plan to the sandbox through ckpt.store.fs (the reference's
+// ordering, the sandbox as the store's only root: nothing outside it is
+// written or removed), recording what the protocol observes.
 #include <algorithm>
 #include <cstdint>
-#include <limits>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <limits>
+#include <map>
 #include <optional>
 #include <string>
 #include <utility>
 #include <variant>
 #include "adapter.hpp"
-#include "ckpt/internal/overload.hpp"
+#include "ckpt/internal/sink.hpp"
+import ckpt.store.fs;
 
 namespace adapter {
 
 namespace fs = std::filesystem;
 namespace py = ckpt::py;
+namespace store = ckpt::store::fs;
 
 namespace {
-
-using ckpt::internal::overload;
 
 bool is_path_key(const std::string& key) {
   return key == "last_ckpt" || key == "best_ckpt" || key.rfind("best_ckpt_", 0) == 0;
@@ -40,28 +45,79 @@ py::Value error_value(const std::string& type, std::int64_t event, const std::st
   return py::Value(py::Dict{{"type", type}, {"event", event}, {"message", message}});
 }
 
-// What one event did, plus the runner counters that persist between events.
-struct Recorder {
-  Sandbox& sb;
-  py::List saves;
+// The stand-in checkpoint: its top-level keys, as JSON (the protocol never
+// compares contents; publishing needs the keys).
+std::string stand_in(py::Dict content) { return ckpt::json::dump(py::Value(std::move(content))); }
 
-  py::Value step(std::size_t index, const py::Value& runtime_info) {
-    py::Dict s;
-    s.emplace_back("event", static_cast<std::int64_t>(index));
-    s.emplace_back("saves", py::Value(saves));
-    auto removed = sb.removed;
-    std::sort(removed.begin(), removed.end());
-    s = strings_list(removed, std::move(s), "removed");
-    s = strings_list(sb.list_files(), std::move(s), "files");
-    s.emplace_back("links", as_dict(sb.list_links()));
-    s.emplace_back("runtime_info", sb.relative(runtime_info));
-    s.emplace_back("text", as_dict(sb.text));
-    saves.clear();
-    sb.removed.clear();
-    sb.text.clear();
-    return py::Value(std::move(s));
+// E42's load-filter-save over stand-ins; the exceptions torch.load raises
+// travel as "Type: message" (python_exception reads them so).
+std::optional<std::string> published(const ckpt::Publish& p, store::Sink& out) {
+  std::error_code ec;
+  if (!fs::is_regular_file(p.source, ec)) return "FileNotFoundError: " + p.source + " can not be found.";
+  std::ifstream in(p.source, std::ios::binary);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (text.empty()) return std::string("EOFError: Ran out of input");
+  auto parsed = ckpt::json::parse(text);
+  if (!parsed || !parsed->is<py::Dict>()) return "UnpicklingError: not a checkpoint: " + p.source;
+  py::Dict kept;
+  for (const auto& [k, v] : parsed->as<py::Dict>())
+    if (std::find(p.keys.begin(), p.keys.end(), k) != p.keys.end()) kept.emplace_back(k, v);
+  std::string data = stand_in(std::move(kept));
+  out.write(data.data(), data.size());
+  return std::nullopt;
+}
+
+std::optional<std::string> write_payload(const store::Payload& p, store::Sink& out) {
+  std::string data;
+  if (const auto* x = std::get_if<ckpt::SaveCheckpoint>(&p.effect)) {
+    py::Dict content{{"meta", x->meta}, {"state_dict", py::Dict{}}, {"message_hub", py::Dict{}}};
+    if (py::truthy(x->save_optimizer)) content.emplace_back("optimizer", py::Dict{});
+    if (py::truthy(x->save_param_scheduler)) content.emplace_back("param_schedulers", py::List{});
+    data = stand_in(std::move(content));
+  } else if (const auto* l = std::get_if<ckpt::LegacySaveCheckpoint>(&p.effect)) {
+    py::Dict content{{"meta", l->checkpoint_meta}, {"state_dict", py::Dict{}}};
+    if (py::truthy(l->save_optimizer)) content.emplace_back("optimizer", py::Dict{});
+    data = stand_in(std::move(content));
+  } else {
+    return published(std::get<ckpt::Publish>(p.effect), out);
   }
-};
+  out.write(data.data(), data.size());
+  return std::nullopt;
+}
+
+// The `saves` entry the protocol records for a save effect (nullopt for others).
+std::optional<py::Value> save_entry(const ckpt::Effect& e) {
+  if (const auto* x = std::get_if<ckpt::SaveCheckpoint>(&e))
+    return py::Value(py::Dict{{"out_dir", x->out_dir}, {"filename", x->filename}, {"save_optimizer", x->save_optimizer},
+                              {"save_param_scheduler", x->save_param_scheduler}, {"by_epoch", x->by_epoch},
+                              {"meta", x->meta}});
+  if (const auto* x = std::get_if<ckpt::LegacySaveCheckpoint>(&e))
+    return py::Value(py::Dict{{"out_dir", x->out_dir}, {"filename", x->filename}, {"save_optimizer", x->save_optimizer},
+                              {"create_symlink", x->create_symlink}, {"meta", x->meta}});
+  return std::nullopt;
+}
+
+// One event's observation (protocol 3) from what the store did.
+py::Value observe(const Sandbox& sb, std::size_t index, const ckpt::Plan& plan, const store::Applied& applied,
+                  const py::Value& runtime_info) {
+  py::List saves;
+  std::vector<std::size_t> asked = applied.done;  // a save that failed was asked for too
+  if (applied.failed_effect) asked.push_back(*applied.failed_effect);
+  for (std::size_t i : asked)
+    if (auto entry = save_entry(plan[i])) saves.push_back(sb.relative(*entry));
+  std::vector<std::string> removed;
+  for (const auto& r : applied.removed) removed.push_back(sb.relative(r));
+  std::sort(removed.begin(), removed.end());
+  std::map<std::string, std::string> text;
+  for (const auto& t : applied.texts) text[sb.relative(t.path)] = sb.relative(t.content);
+  py::Dict s{{"event", static_cast<std::int64_t>(index)}, {"saves", py::Value(std::move(saves))}};
+  s = strings_list(removed, std::move(s), "removed");
+  s = strings_list(sb.list_files(), std::move(s), "files");
+  s.emplace_back("links", as_dict(sb.list_links()));
+  s.emplace_back("runtime_info", sb.relative(runtime_info));
+  s.emplace_back("text", as_dict(text));
+  return py::Value(std::move(s));
+}
 
 struct Counters {
   std::int64_t epoch = 0, iter = 0;
@@ -81,30 +137,43 @@ py::Dict hook_kwargs(const Case& c, const Sandbox& sb) {
 
 constexpr std::int64_t unset_max = std::numeric_limits<std::int64_t>::min();
 
-// Folds the case's events through a reducer: `step(state, spec, counters)`
-// returns the reducer's {state, plan, error}; `apply` executes one effect;
-// `observed` is the runtime info to report. An error (raised by an effect
-// or returned by the reducer) ends the run and is returned.
-template <class State, class Step, class Apply, class Observed>
-py::Value fold(const Case& c, py::List& steps, Recorder& rec, State s, Step step, Apply apply, Observed observed) {
+// What a run ended with: the error (or None) and, for an error at an
+// event, what that event did before it raised (protocol 1.1 failed_step).
+struct Ending {
+  py::Value error;
+  py::Value failed_step;
+};
+
+// Folds the case's events through a reducer and applies each plan through
+// the store, in the reference's order. `step(state, spec, counters)` returns
+// the reducer's {state, plan, error}; `info(state)` the runtime info a
+// payload sees (mmengine) and `observed(state_or_after)` what the protocol
+// reports. A store error ends the run at its effect, as the reference's
+// exception would; a reducer error after the plan's effects.
+template <class State, class Step, class Info, class Observed>
+Ending fold(const Case& c, const Sandbox& sb, py::List& steps, State s, Step step, Info info, Observed observed) {
+  store::Store disk(sb.root(), sb.root(), store::Options{store::Ordering::reference, true});
   Counters at;
   for (std::size_t i = 0; i < c.events.size(); ++i) {
     at.update(c.events[i]);
-    auto out = step(std::move(s), c.events[i], at);
+    const auto before = info(s);
+    auto out = step(s, c.events[i], at);
+    auto applied = disk.apply(out.plan, write_payload, before.first);
     auto index = static_cast<std::int64_t>(i);
-    try {
-      for (const auto& effect : out.plan) apply(effect);
-    } catch (const Raised& raised) {
-      return error_value(raised.type, index, raised.message);
+    if (applied.error || out.error) {
+      auto e = applied.error ? store::python_exception(*applied.error) : *out.error;
+      auto after = observed(store::runtime_info_after(before.first, out.plan, applied),
+                            store::runner_meta_after(before.second, out.plan, applied));
+      return {error_value(e.type, index, e.message), observe(sb, i, out.plan, applied, after)};
     }
-    if (out.error) return error_value(out.error->type, index, out.error->message);
     s = std::move(out.state);
-    steps.push_back(rec.step(i, observed()));
+    auto now = info(s);
+    steps.push_back(observe(sb, i, out.plan, applied, observed(now.first, now.second)));
   }
-  return py::none;
+  return {py::none, py::none};
 }
 
-py::Value run_mmengine(const Case& c, Sandbox& sb, py::List& steps) {
+Ending run_mmengine(const Case& c, const Sandbox& sb, py::List& steps) {
   py::Dict kwargs = hook_kwargs(c, sb);
   py::Dict hub = c.runtime_info;
   for (auto& [key, value] : hub)
@@ -112,10 +181,10 @@ py::Value run_mmengine(const Case& c, Sandbox& sb, py::List& steps) {
   auto state = ckpt::hook::init(ckpt::hook_config_from_kwargs(kwargs), hub);
   if (!state) {
     const auto& e = state.error();
-    return error_value(e.type, -1, e.parameter.empty() ? e.message : e.message + " [" + e.parameter + "=" + e.value + "]");
+    return {error_value(e.type, -1, e.parameter.empty() ? e.message : e.message + " [" + e.parameter + "=" + e.value + "]"),
+            py::none};
   }
-  Recorder rec{sb, {}};
-  auto step = [&](ckpt::hook::State st, const EventSpec& e, const Counters& at) {
+  auto step = [&](const ckpt::hook::State& st, const EventSpec& e, const Counters& at) {
     ckpt::hook::Runner r{sb.join(c.work_dir), at.epoch, at.iter, c.has_max_epochs ? c.max_epochs : unset_max,
                          c.has_max_iters ? c.max_iters : unset_max, true};
     ckpt::hook::Event event;
@@ -124,39 +193,20 @@ py::Value run_mmengine(const Case& c, Sandbox& sb, py::List& steps) {
     else if (e.hook == "after_train_epoch") event = ckpt::hook::AfterTrainEpoch{r};
     else if (e.hook == "after_val_epoch") event = ckpt::hook::AfterValEpoch{r, e.metrics};
     else event = ckpt::hook::AfterTrain{r};
-    return ckpt::hook::step(std::move(st), event);
+    return ckpt::hook::step(st, event);
   };
-  auto apply = [&](const ckpt::Effect& effect) {
-    std::visit(overload{
-                   [&](const ckpt::SaveCheckpoint& x) {
-                     py::Dict content{{"meta", x.meta}, {"state_dict", py::Dict{}}, {"message_hub", py::Dict{}}};
-                     if (py::truthy(x.save_optimizer)) content.emplace_back("optimizer", py::Dict{});
-                     if (py::truthy(x.save_param_scheduler)) content.emplace_back("param_schedulers", py::List{});
-                     sb.write_checkpoint(py::path::join(x.out_dir, x.filename), content);
-                     rec.saves.push_back(sb.relative(py::Value(py::Dict{
-                         {"out_dir", x.out_dir}, {"filename", x.filename}, {"save_optimizer", x.save_optimizer},
-                         {"save_param_scheduler", x.save_param_scheduler}, {"by_epoch", x.by_epoch},
-                         {"meta", x.meta}})));
-                   },
-                   [&](const ckpt::RemoveCheckpoint& x) { sb.remove_checkpoint(x); },
-                   [&](const ckpt::SetRuntimeInfo& x) { py::set(hub, x.key, x.value); },
-                   [&](const ckpt::WriteText& x) { sb.write_text(x.path, x.content); },
-                   [&](const ckpt::Publish& x) { sb.publish(x); },
-                   [&](const auto&) {},
-               },
-               effect);
+  auto info = [](const ckpt::hook::State& st) { return std::pair<py::Dict, py::Value>{st.runtime_info, py::none}; };
+  auto observed = [](const py::Dict& runtime_info, const py::Value&) {
+    return py::Value(ckpt::hook::hook_runtime_info(runtime_info));
   };
-  return fold(c, steps, rec, std::move(state).value(), step, apply,
-              [&] { return py::Value(ckpt::hook::hook_runtime_info(hub)); });
+  return fold(c, sb, steps, std::move(state).value(), step, info, observed);
 }
 
-py::Value run_mmcv(const Case& c, Sandbox& sb, py::List& steps) {
+Ending run_mmcv(const Case& c, const Sandbox& sb, py::List& steps) {
   py::Dict kwargs = hook_kwargs(c, sb);
   auto kind = c.runner_kind == "iter" ? ckpt::legacy::RunnerKind::iter : ckpt::legacy::RunnerKind::epoch;
   auto s = ckpt::legacy::init(ckpt::legacy_config_from_kwargs(kwargs), kind, c.runner_meta);
-  py::Value runner_meta = c.runner_meta;
-  Recorder rec{sb, {}};
-  auto step = [&](ckpt::legacy::State st, const EventSpec& e, const Counters& at) {
+  auto step = [&](const ckpt::legacy::State& st, const EventSpec& e, const Counters& at) {
     ckpt::legacy::Runner r{sb.join(c.work_dir), at.epoch, at.iter, c.has_max_epochs ? c.max_epochs : unset_max,
                            c.has_max_iters ? c.max_iters : unset_max, 0};
     ckpt::legacy::Event event;
@@ -164,26 +214,13 @@ py::Value run_mmcv(const Case& c, Sandbox& sb, py::List& steps) {
     else if (e.hook == "after_train_iter") event = ckpt::legacy::AfterTrainIter{r};
     else if (e.hook == "after_train_epoch") event = ckpt::legacy::AfterTrainEpoch{r};
     else event = ckpt::legacy::AfterRun{r};
-    return ckpt::legacy::step(std::move(st), event);
+    return ckpt::legacy::step(st, event);
   };
-  auto apply = [&](const ckpt::Effect& effect) {
-    std::visit(overload{
-                   [&](const ckpt::LegacySaveCheckpoint& x) {
-                     py::Dict content{{"meta", x.checkpoint_meta}, {"state_dict", py::Dict{}}};
-                     if (py::truthy(x.save_optimizer)) content.emplace_back("optimizer", py::Dict{});
-                     sb.write_checkpoint(x.filepath, content);
-                     rec.saves.push_back(sb.relative(py::Value(py::Dict{
-                         {"out_dir", x.out_dir}, {"filename", x.filename}, {"save_optimizer", x.save_optimizer},
-                         {"create_symlink", x.create_symlink}, {"meta", x.meta}})));
-                   },
-                   [&](const ckpt::Symlink& x) { sb.symlink(x.link, x.target); },
-                   [&](const ckpt::RemoveUntilGap& x) { sb.remove_until_gap(x); },
-                   [&](const ckpt::SetRunnerMeta& x) { runner_meta = x.meta; },
-                   [&](const auto&) {},
-               },
-               effect);
+  auto info = [](const ckpt::legacy::State& st) {
+    return std::pair<py::Dict, py::Value>{py::Dict{}, ckpt::legacy::runner_meta(st)};
   };
-  return fold(c, steps, rec, std::move(s), step, apply, [&] { return py::Value(py::Dict{{"meta", runner_meta}}); });
+  auto observed = [](const py::Dict&, const py::Value& meta) { return py::Value(py::Dict{{"meta", meta}}); };
+  return fold(c, sb, steps, std::move(s), step, info, observed);
 }
 
 }  // namespace
@@ -191,15 +228,16 @@ py::Value run_mmcv(const Case& c, Sandbox& sb, py::List& steps) {
 py::Value run_case(const Case& c, const fs::path& sandbox_root) {
   Sandbox sb(sandbox_root);
   py::List steps;
-  py::Value error;
   try {
     for (const auto& f : c.files) sb.create_entry(f);
     sb.make_dirs(sb.join(c.work_dir));
   } catch (const Raised& raised) {
     throw Malformed{"cannot prepare the sandbox: " + raised.message};
   }
-  error = c.profile == "mmcv" ? run_mmcv(c, sb, steps) : run_mmengine(c, sb, steps);
-  return py::Value(py::Dict{{"id", c.id}, {"implementation", "ckpt 0.1.0"}, {"error", error}, {"steps", steps}});
+  Ending end = c.profile == "mmcv" ? run_mmcv(c, sb, steps) : run_mmengine(c, sb, steps);
+  py::Dict observation{{"id", c.id}, {"implementation", "ckpt 0.2.0"}, {"error", end.error}, {"steps", steps}};
+  if (!end.failed_step.is_none()) observation.emplace_back("failed_step", end.failed_step);
+  return py::Value(std::move(observation));
 }
 
 }  // namespace adapter

@@ -1,11 +1,10 @@
-// The sandbox directory and the effects the adapter applies to it. Errors
-// are raised as the Python reference would raise them (FileNotFoundError...).
+// The sandbox directory: preparing it (protocol 2 `files`) and listing it.
+// Effects never go through here: the store applies them.
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <string>
 #include <system_error>
 #include "adapter.hpp"
@@ -81,76 +80,6 @@ void Sandbox::create_entry(const std::string& rel) {
     make_dirs(py::path::dirname(abs));
     write_file(abs, "");
   }
-}
-
-// mmengine: isfile -> remove, isdir -> rmtree, else nothing (E16, E24, E35).
-void Sandbox::remove_checkpoint(const ckpt::RemoveCheckpoint& effect) {
-  const std::string& path = effect.path;
-  std::error_code ec;
-  if (fs::is_regular_file(path, ec)) {
-    if (!fs::remove(path, ec)) throw os_error(ec, path);
-    removed.push_back(relative(path));
-  } else if (fs::is_directory(path, ec)) {
-    if (!effect.can_remove_tree) throw Raised{"AttributeError", "'FileClient' object has no attribute 'rmtree'"};
-    if (fs::is_symlink(fs::symlink_status(path, ec)))
-      throw Raised{"OSError", "Cannot call rmtree on a symbolic link"};
-    fs::remove_all(path, ec);
-    if (ec) throw os_error(ec, path);
-    removed.push_back(relative(path));
-  }
-}
-
-// mmcv (C52): remove while the next is a regular file.
-void Sandbox::remove_until_gap(const ckpt::RemoveUntilGap& series) {
-  for (std::int64_t step = series.start; series.step < 0 ? step > 0 : step < 0; step += series.step) {
-    std::string path = ckpt::series_path(series, step);
-    std::error_code ec;
-    if (!fs::is_regular_file(path, ec)) break;
-    if (!fs::remove(path, ec)) throw os_error(ec, path);
-    removed.push_back(relative(path));
-  }
-}
-
-// The C++ adapter's stand-in checkpoint: its top-level keys, as JSON. The
-// protocol never compares contents; publishing needs the keys.
-void Sandbox::write_checkpoint(const std::string& path, const py::Dict& content) {
-  make_dirs(py::path::dirname(path));
-  write_file(path, ckpt::json::dump(py::Value(content)));
-}
-
-void Sandbox::write_text(const std::string& path, const std::string& content) {
-  std::error_code ec;
-  if (!fs::is_directory(py::path::dirname(path), ec))
-    throw os_error(std::make_error_code(std::errc::no_such_file_or_directory), path);
-  write_file(path, content);
-  text[relative(path)] = relative(content);
-}
-
-// E42: load, keep the published keys, write `<stem>-<sha8>.pth`.
-void Sandbox::publish(const ckpt::Publish& p) {
-  std::error_code ec;
-  if (!fs::is_regular_file(p.source, ec)) throw Raised{"FileNotFoundError", p.source + " can not be found."};
-  std::ifstream in(p.source, std::ios::binary);
-  std::stringstream buf;
-  buf << in.rdbuf();
-  if (buf.str().empty()) throw Raised{"EOFError", "Ran out of input"};
-  auto parsed = ckpt::json::parse(buf.str());
-  if (!parsed || !parsed->is<py::Dict>()) throw Raised{"UnpicklingError", "not a checkpoint: " + p.source};
-  py::Dict kept;
-  for (const auto& [k, v] : parsed->as<py::Dict>())
-    if (std::find(p.keys.begin(), p.keys.end(), k) != p.keys.end()) kept.emplace_back(k, v);
-  std::string data = ckpt::json::dump(py::Value(kept));
-  std::string target = ckpt::published_name(p.source, sha256_hex(data));
-  make_dirs(py::path::dirname(target));
-  write_file(target, data);
-}
-
-// mmcv.symlink: replace whatever is at `link`.
-void Sandbox::symlink(const std::string& link, const std::string& target) {
-  std::error_code ec;
-  if (fs::exists(fs::symlink_status(link, ec))) fs::remove(link, ec);
-  fs::create_symlink(target, link, ec);
-  if (ec) throw os_error(ec, link);
 }
 
 std::vector<std::string> Sandbox::list_files() const {
