@@ -1,0 +1,206 @@
+// ckpt::Checkpointer: the hook's plans (engine.hpp) applied with the
+// tracked state's bytes, now or in the background. C++17 + LibTorch.
+//
+// One save in flight at most. A call whose plan touches the disk first
+// waits for the save in flight and takes its result; a failure there rolls
+// the hook's state back to before that save's call (which also discards
+// every call since: none of them touched the disk) and is thrown.
+#include "ckpt/checkpointer.hpp"
+
+#include <atomic>
+#include <iostream>
+#include <thread>
+#include <utility>
+
+#include "ckpt/store/torch/publish.hpp"
+#include "ckpt/store/torch/snapshot.hpp"
+#include "ranks.hpp"
+#include "resume.hpp"
+#include "tracked.hpp"
+
+namespace ckpt {
+
+using namespace checkpointer;
+namespace ts = torch_store;
+
+namespace {
+
+EngineConfig engine_config(const Options& o, const Ranks& ranks) {
+  EngineConfig c;
+  c.work_dir = o.work_dir;
+  c.profile = o.hook.profile().value_or(o.profile);
+  c.hook_json = o.hook.json();
+  c.hook_kwargs = o.hook.kwargs();
+  c.ordering = o.ordering;
+  c.main_process = ranks.main();
+  c.iter_runner = o.iter_based_runner;
+  return c;
+}
+
+std::function<void(LogLevel, const std::string&)> default_log() {
+  return [](LogLevel level, const std::string& message) {
+    std::cerr << (level == LogLevel::warning ? "[ckpt] warning: " : "[ckpt] ") << message << std::endl;
+  };
+}
+
+std::string basename_of(std::string path) {
+  while (path.size() > 1 && path.back() == '/') path.pop_back();
+  const auto slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+}  // namespace
+
+struct Checkpointer::Impl {
+  Options options;
+  Ranks ranks;
+  Engine engine;
+  Tracked tracked;
+  FileFacts facts;
+  ts::Snapshotter snapshotter;
+  std::int64_t max_epochs = 0, max_iters = 0;
+
+  // The save in flight: its job, and what applying it did.
+  std::thread writer;
+  std::atomic<bool> writing{false};
+  Job flying;
+  Applied flown;
+
+  Impl(Options o, Ranks r) : options(std::move(o)), ranks(r), engine(engine_config(options, ranks)) {
+    if (!options.log) options.log = default_log();
+    facts.profile = options.hook.profile().value_or(options.profile);
+    facts.experiment_name = options.experiment_name.empty() ? basename_of(options.work_dir) : options.experiment_name;
+    facts.seed = options.seed;
+  }
+
+  // Waits for the save in flight; throws its failure, with the hook's state
+  // rolled back to before the call that asked for it.
+  void land() {
+    if (writer.joinable()) writer.join();
+    if (!flown.error) return;
+    Error e = *flown.error;
+    flown = {};
+    engine.rollback(flying);
+    throw e;
+  }
+
+  Applied apply(const Job& job, const std::vector<ts::Value>& files, const ts::Snapshot* snapshot) {
+    auto write = [&](const SaveRequest& save, internal::Sink& sink) {
+      std::size_t i = 0;
+      while (job.saves()[i].effect != save.effect) ++i;
+      if (snapshot) snapshot->write(i, sink);
+      else ts::save(files[i], sink);
+    };
+    auto publish = [](const PublishRequest& p, internal::Sink& sink) {
+      ts::save(ts::published_subset(ts::load(p.source), p.keys), sink);  // E42
+    };
+    return engine.apply(job, write, publish);
+  }
+
+  void call(Hook hook, std::int64_t epoch, std::int64_t iter, std::int64_t batch_idx, const Metrics& metrics) {
+    if (!writing.load(std::memory_order_acquire)) land();  // a finished save's failure shows now
+    Job job = engine.advance(hook, epoch, iter, batch_idx, metrics, max_epochs, max_iters);
+    for (const auto& [warning, message] : job.logs()) options.log(warning ? LogLevel::warning : LogLevel::info, message);
+    if (job.sync_buffers()) average(ranks, tracked.buffers());
+    if (job.empty()) return;
+    land();
+    std::vector<ts::Value> files;
+    if (ranks.main())
+      for (const SaveRequest& s : job.saves()) files.push_back(tracked.file_for(s, facts));
+    if (!options.async_save || !ranks.main() || job.saves().empty()) {
+      Applied done = apply(job, files, nullptr);
+      if (done.error) {
+        engine.rollback(job);
+        throw *done.error;
+      }
+      return;
+    }
+    std::vector<const ts::Value*> trees;
+    for (const auto& f : files) trees.push_back(&f);
+    const ts::Snapshot* snapshot = nullptr;
+    try {
+      snapshot = &snapshotter.take(trees);
+    } catch (const std::exception& e) {
+      engine.rollback(job);
+      throw Error(std::string("snapshot: ") + e.what(), "RuntimeError");
+    }
+    flying = std::move(job);
+    writing.store(true, std::memory_order_release);
+    writer = std::thread([this, snapshot] {
+      try {
+        flown = apply(flying, {}, snapshot);
+      } catch (const std::exception& e) {
+        flown.error = Error(e.what(), "RuntimeError");
+      }
+      writing.store(false, std::memory_order_release);
+    });
+  }
+};
+
+Checkpointer::Checkpointer(Options options) {
+  Ranks ranks = ranks_of(options.process_group);
+  impl_ = std::make_unique<Impl>(std::move(options), ranks);
+}
+
+Checkpointer::~Checkpointer() {
+  try {
+    impl_->land();
+  } catch (const std::exception& e) {
+    impl_->options.log(LogLevel::warning, std::string("the last save failed: ") + e.what());
+  }
+}
+
+void Checkpointer::track(const std::string& name, torch::nn::Module& module) { impl_->tracked.add(name, &module); }
+void Checkpointer::track(const std::string& name, torch::optim::Optimizer& optimizer) {
+  impl_->tracked.add(name, &optimizer);
+}
+void Checkpointer::track(const std::string& name, torch::Tensor& tensor) { impl_->tracked.add(name, &tensor); }
+void Checkpointer::track(const std::string& name, std::function<ts::Value()> save,
+                         std::function<void(const ts::Value&)> restore) {
+  impl_->tracked.add(name, Custom{std::move(save), std::move(restore)});
+}
+
+ResumePoint Checkpointer::resume() {
+  Impl& m = *impl_;
+  m.land();
+  return resume_run(m.engine, m.tracked, m.facts, m.ranks, m.options.log, std::nullopt);
+}
+
+ResumePoint Checkpointer::resume(const std::string& path) {
+  Impl& m = *impl_;
+  m.land();
+  return resume_run(m.engine, m.tracked, m.facts, m.ranks, m.options.log, path);
+}
+
+void Checkpointer::before_train(const ResumePoint& at, std::int64_t max_epochs, std::int64_t max_iters) {
+  impl_->max_epochs = max_epochs;
+  impl_->max_iters = max_iters;
+  impl_->call(Hook::before_train, at.epoch, at.iter, 0, {});
+}
+
+void Checkpointer::after_train_iter(std::int64_t epoch, std::int64_t iter, std::int64_t batch_idx) {
+  impl_->call(Hook::after_train_iter, epoch, iter, batch_idx, {});
+}
+
+void Checkpointer::after_train_epoch(std::int64_t epoch, std::int64_t iter) {
+  impl_->call(Hook::after_train_epoch, epoch, iter, 0, {});
+}
+
+void Checkpointer::after_val_epoch(std::int64_t epoch, std::int64_t iter, const Metrics& metrics) {
+  impl_->call(Hook::after_val_epoch, epoch, iter, 0, metrics);
+}
+
+void Checkpointer::after_train(std::int64_t epoch, std::int64_t iter) {
+  impl_->call(Hook::after_train, epoch, iter, 0, {});
+  impl_->land();
+}
+
+void Checkpointer::wait() { impl_->land(); }
+
+bool Checkpointer::saving() const { return impl_->writing.load(std::memory_order_acquire); }
+
+std::string Checkpointer::runtime_info_json() const { return to_json(impl_->engine.hook_runtime_info()); }
+
+std::string Checkpointer::out_dir() const { return impl_->engine.out_dir(); }
+
+}  // namespace ckpt

@@ -1,0 +1,328 @@
+// The engine: the hook reducer and the fs store for the Checkpointer.
+// Shell code in C++20 (it imports the policy modules); the torch side sees
+// only engine.hpp.
+#include "engine.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <map>
+#include <sstream>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "ckpt/internal/overload.hpp"
+#include "tree.hpp"
+import ckpt;
+import ckpt.store.fs;
+
+namespace ckpt::checkpointer {
+
+namespace {
+
+using internal::overload;
+namespace store = ckpt::store::fs;
+
+using HookState = std::variant<hook::State, legacy::State>;
+
+Error config_error(const py::PyError& e, const std::string& where) {
+  std::string what = where + ": " + e.type + ": " + e.message;
+  if (!e.parameter.empty()) what += " (" + e.parameter + "=" + e.value + ")";
+  if (!e.clause.empty()) what += " [spec " + e.clause + "]";
+  Error out(what, e.type);
+  out.parameter = e.parameter;
+  out.value = e.value;
+  out.clause = e.clause;
+  return out;
+}
+
+Error store_error(const store::Error& e) {
+  py::PyError p = store::python_exception(e);
+  Error out(p.type + ": " + p.message, p.type);
+  out.path = e.path;
+  out.err = e.err;
+  return out;
+}
+
+py::Dict parse_kwargs(const EngineConfig& c) {
+  if (c.hook_json.empty()) {
+    if (c.hook_kwargs.is<std::monostate>()) return {};
+    if (!c.hook_kwargs.is<Tree::Dict>()) throw Error("hook: the keyword arguments must be a dict", "TypeError");
+    return to_dict(c.hook_kwargs.as<Tree::Dict>());
+  }
+  auto parsed = json::parse(c.hook_json);
+  if (!parsed) throw Error("hook: not valid JSON: " + parsed.error().message + " in " + c.hook_json, "ValueError");
+  if (!parsed->is<py::Dict>()) throw Error("hook: the JSON must be an object of keyword arguments, got " + c.hook_json, "TypeError");
+  return parsed->as<py::Dict>();
+}
+
+// The root the store may write checkpoints under: the out_dir as given
+// (before E12 joins the work_dir's basename), else the work_dir.
+std::string checkpoint_root(const py::Dict& kwargs, const std::string& work_dir) {
+  const auto* out_dir = py::find(kwargs, "out_dir");
+  if (out_dir && out_dir->is<std::string>() && !out_dir->as<std::string>().empty()) return out_dir->as<std::string>();
+  return work_dir;
+}
+
+bool is_disk_effect(const Effect& e) {
+  return !std::holds_alternative<Log>(e) && !std::holds_alternative<SyncBuffers>(e);
+}
+
+// Digits runs in `name` that the template formats back into `name`: the
+// step of a periodic checkpoint (B61 templates with format specs too).
+std::optional<std::int64_t> step_of(const py::Value& tmpl, const std::string& name) {
+  for (std::size_t i = 0; i < name.size();) {
+    if (!std::isdigit(static_cast<unsigned char>(name[i]))) {
+      ++i;
+      continue;
+    }
+    std::size_t j = i;
+    while (j < name.size() && std::isdigit(static_cast<unsigned char>(name[j]))) ++j;
+    if (j - i <= 18) {
+      std::int64_t k = std::stoll(name.substr(i, j - i));
+      auto formatted = checkpoint_name(tmpl, py::Value(static_cast<long long>(k)));
+      if (formatted && *formatted == name) return k;
+    }
+    i = j;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::string to_json(const Tree& tree) { return json::dump(to_value(tree)); }
+
+// --- Job ---------------------------------------------------------------------
+
+struct Job::Impl {
+  Plan plan;
+  py::Dict info_before;
+  HookState state_before;
+  std::vector<SaveRequest> saves;
+  std::vector<std::pair<bool, std::string>> logs;
+  bool sync = false;
+  bool empty = true;
+};
+
+Job::Job() : impl_(std::make_shared<Impl>()) {}
+Job::~Job() = default;
+Job::Job(const Job&) = default;
+Job& Job::operator=(const Job&) = default;
+Job::Job(Job&&) noexcept = default;
+Job& Job::operator=(Job&&) noexcept = default;
+const std::vector<SaveRequest>& Job::saves() const { return impl_->saves; }
+bool Job::empty() const { return impl_->empty; }
+const std::vector<std::pair<bool, std::string>>& Job::logs() const { return impl_->logs; }
+bool Job::sync_buffers() const { return impl_->sync; }
+
+// --- Engine ------------------------------------------------------------------
+
+struct Engine::Impl {
+  EngineConfig config;
+  py::Dict kwargs;
+  HookConfig hook_config;
+  LegacyConfig legacy_config;
+  HookState state;
+  store::Store store;
+
+  Impl(EngineConfig c, py::Dict kw)
+      : config(std::move(c)),
+        kwargs(std::move(kw)),
+        store(checkpoint_root(kwargs, config.work_dir), config.work_dir,
+              store::Options{config.ordering == Ordering::safe ? store::Ordering::safe : store::Ordering::reference,
+                             config.main_process}) {}
+
+  bool mmcv() const { return config.profile == Profile::mmcv; }
+
+  void init(const py::Dict& runtime_info, const py::Value& runner_meta) {
+    if (mmcv()) {
+      state = legacy::init(legacy_config, config.iter_runner ? legacy::RunnerKind::iter : legacy::RunnerKind::epoch,
+                           runner_meta);
+      return;
+    }
+    auto s = hook::init(hook_config, runtime_info);
+    if (!s) throw config_error(s.error(), "CheckpointHook");
+    state = std::move(s).value();
+  }
+
+  py::Dict runtime_info() const {
+    if (const auto* h = std::get_if<hook::State>(&state)) return h->runtime_info;
+    // mmcv keeps what the hook records in runner.meta['hook_msgs'] (C51).
+    py::Value meta = legacy::runner_meta(std::get<legacy::State>(state));
+    if (meta.is<py::Dict>())
+      if (const auto* msgs = py::find(meta.as<py::Dict>(), "hook_msgs"); msgs && msgs->is<py::Dict>())
+        return msgs->as<py::Dict>();
+    return {};
+  }
+
+  py::Value filename_tmpl() const {
+    if (const auto* h = std::get_if<hook::State>(&state)) return h->settings.filename_tmpl;
+    if (const auto* t = py::find(legacy_config.extra, "filename_tmpl")) return *t;
+    return config.iter_runner ? "iter_{}.pth" : "epoch_{}.pth";
+  }
+};
+
+Engine::Engine(EngineConfig config) {
+  py::Dict kwargs = parse_kwargs(config);
+  impl_ = std::make_unique<Impl>(std::move(config), std::move(kwargs));
+  Impl& m = *impl_;
+  if (m.mmcv()) {
+    m.legacy_config = legacy_config_from_kwargs(m.kwargs);
+    m.init({}, py::Value(py::Dict{}));
+  } else {
+    m.hook_config = hook_config_from_kwargs(m.kwargs);
+    m.init({}, py::none);
+  }
+}
+
+Engine::~Engine() = default;
+
+void Engine::set_runtime_info(const Tree::Dict& info) {
+  py::Dict d = to_dict(info);
+  impl_->init(d, py::Value(py::Dict{{"hook_msgs", py::Value(d)}}));
+}
+
+Tree::Dict Engine::runtime_info() const { return to_tree(impl_->runtime_info()); }
+
+Tree::Dict Engine::hook_runtime_info() const {
+  if (impl_->mmcv()) return runtime_info();
+  return to_tree(hook::hook_runtime_info(impl_->runtime_info()));
+}
+
+Job Engine::advance(Hook which, std::int64_t epoch, std::int64_t iter, std::int64_t batch_idx,
+                    const std::vector<std::pair<std::string, double>>& metrics, std::int64_t max_epochs,
+                    std::int64_t max_iters) {
+  Impl& m = *impl_;
+  Job job;
+  Job::Impl& j = *job.impl_;
+  j.state_before = m.state;
+  j.info_before = m.runtime_info();
+  std::optional<py::PyError> raised;
+  std::visit(overload{
+                 [&](hook::State& s) {
+                   hook::Runner r{m.config.work_dir, epoch, iter, max_epochs, max_iters, m.config.main_process};
+                   hook::Event event;
+                   switch (which) {
+                     case Hook::before_train: event = hook::BeforeTrain{r}; break;
+                     case Hook::after_train_iter: event = hook::AfterTrainIter{r, batch_idx}; break;
+                     case Hook::after_train_epoch: event = hook::AfterTrainEpoch{r}; break;
+                     case Hook::after_val_epoch: {
+                       py::Dict d;
+                       for (const auto& [k, x] : metrics) d.emplace_back(k, x);
+                       event = hook::AfterValEpoch{r, std::move(d)};
+                       break;
+                     }
+                     case Hook::after_train: event = hook::AfterTrain{r}; break;
+                   }
+                   auto out = hook::advance(s, event);
+                   j.plan = std::move(out.plan);
+                   raised = std::move(out.error);
+                 },
+                 [&](legacy::State& s) {
+                   legacy::Runner r{m.config.work_dir, epoch, iter, max_epochs, max_iters, m.config.main_process ? 0 : 1};
+                   legacy::Event event;
+                   switch (which) {
+                     case Hook::before_train: event = legacy::BeforeRun{r}; break;
+                     case Hook::after_train_iter: event = legacy::AfterTrainIter{r}; break;
+                     case Hook::after_train_epoch: event = legacy::AfterTrainEpoch{r}; break;
+                     case Hook::after_val_epoch: return;  // C59: best checkpoints are not this hook's
+                     case Hook::after_train: event = legacy::AfterRun{r}; break;
+                   }
+                   auto out = legacy::advance(s, event);
+                   j.plan = std::move(out.plan);
+                   raised = std::move(out.error);
+                 },
+             },
+             m.state);
+  if (raised) {
+    m.state = j.state_before;
+    static const char* names[] = {"before_train", "after_train_iter", "after_train_epoch", "after_val_epoch",
+                                  "after_train"};
+    throw config_error(*raised, std::string("CheckpointHook.") + names[static_cast<int>(which)]);
+  }
+  py::Dict info = j.info_before;
+  for (std::size_t i = 0; i < j.plan.size(); ++i) {
+    const Effect& e = j.plan[i];
+    j.empty = j.empty && !is_disk_effect(e);
+    std::visit(overload{
+                   [&](const SetRuntimeInfo& x) { py::set(info, x.key, x.value); },
+                   [&](const SaveCheckpoint& x) {
+                     j.saves.push_back(SaveRequest{i, py::path::join(x.out_dir, x.filename), to_tree(x.meta),
+                                                   to_tree(info), py::truthy(x.save_optimizer),
+                                                   py::truthy(x.save_param_scheduler)});
+                   },
+                   [&](const LegacySaveCheckpoint& x) {
+                     j.saves.push_back(SaveRequest{i, x.filepath, to_tree(x.checkpoint_meta), {},
+                                                   py::truthy(x.save_optimizer), false});
+                   },
+                   [&](const Log& x) { j.logs.emplace_back(x.level == LogLevel::warning, x.message); },
+                   [&](const SyncBuffers&) { j.sync = true; },
+                   [&](const auto&) {},
+               },
+               e);
+  }
+  return job;
+}
+
+Applied Engine::apply(const Job& job, const Writer& write, const Publisher& publish) const {
+  const Job::Impl& j = *job.impl_;
+  Applied out;
+  if (j.empty) return out;
+  auto writer = [&](const store::Payload& p, store::Sink& sink) -> std::optional<std::string> {
+    const auto index = static_cast<std::size_t>(&p.effect - j.plan.data());
+    if (const auto* pub = std::get_if<Publish>(&p.effect)) {
+      publish(PublishRequest{index, pub->source, pub->keys}, sink);
+      return std::nullopt;
+    }
+    auto it = std::find_if(j.saves.begin(), j.saves.end(), [&](const SaveRequest& s) { return s.effect == index; });
+    if (it == j.saves.end()) return "no checkpoint was asked for at this effect";
+    write(*it, sink);
+    return std::nullopt;
+  };
+  store::Applied applied = impl_->store.apply(j.plan, writer, j.info_before);
+  out.written = std::move(applied.written);
+  out.removed = std::move(applied.removed);
+  if (applied.error) out.error = store_error(*applied.error);
+  return out;
+}
+
+void Engine::rollback(const Job& job) { impl_->state = job.impl_->state_before; }
+
+std::string Engine::out_dir() const {
+  const Impl& m = *impl_;
+  if (const auto* h = std::get_if<hook::State>(&m.state); h && h->prepared && h->out_dir.is<std::string>())
+    return h->out_dir.as<std::string>();
+  const auto* given = py::find(m.kwargs, "out_dir");
+  py::Value out_dir = given && py::truthy(*given) ? *given : py::Value(m.config.work_dir);
+  auto derived = derive_out_dir(out_dir, m.config.work_dir, m.mmcv() ? "C47" : "E12");
+  return derived ? *derived : m.config.work_dir;
+}
+
+std::vector<std::string> Engine::resume_candidates() const {
+  std::vector<std::string> out;
+  std::ifstream last(impl_->config.work_dir + "/last_checkpoint", std::ios::binary);
+  if (last) {
+    std::string path((std::istreambuf_iterator<char>(last)), std::istreambuf_iterator<char>());
+    if (!path.empty()) out.push_back(path);
+  }
+  const std::string dir = out_dir();
+  const py::Value tmpl = impl_->filename_tmpl();
+  std::multimap<std::int64_t, std::string, std::greater<>> periodic;
+  std::error_code ec;
+  for (auto it = std::filesystem::directory_iterator(dir, ec); !ec && it != std::filesystem::directory_iterator();
+       it.increment(ec)) {
+    if (!it->is_regular_file(ec)) continue;
+    std::string name = it->path().filename().string();
+    if (auto step = step_of(tmpl, name)) periodic.emplace(*step, py::path::join(dir, name));
+  }
+  for (const auto& [step, path] : periodic)
+    if (std::find(out.begin(), out.end(), path) == out.end()) out.push_back(path);
+  return out;
+}
+
+}  // namespace ckpt::checkpointer
