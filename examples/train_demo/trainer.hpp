@@ -1,11 +1,12 @@
-// The demo's model and training loop behind a header with no torch types:
-// LibTorch 1.13's headers do not compile as C++20, so the C++20 policy code
-// (main.cpp, which imports ckpt) drives training only through this header.
+// The demo's model, data and training step: a small MLP with batch norm (so
+// there are buffers to synchronise) on generated Gaussian clusters, and the
+// Gloo process group when several ranks train. C++17, LibTorch.
 #pragma once
+#include <torch/torch.h>
+#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+
 #include <cstdint>
-#include <memory>
 #include <string>
-#include <vector>
 
 namespace demo {
 
@@ -28,40 +29,38 @@ struct Options {
   int master_port = 29511;
 };
 
+struct NetImpl : torch::nn::Module {
+  NetImpl(int features, int classes);
+  torch::Tensor forward(torch::Tensor x);
+  torch::nn::Linear fc1;
+  torch::nn::BatchNorm1d bn;
+  torch::nn::Linear fc2;
+};
+TORCH_MODULE(Net);
+
 class Trainer {
  public:
   explicit Trainer(const Options& options);
-  ~Trainer();
-  Trainer(const Trainer&) = delete;
-  Trainer& operator=(const Trainer&) = delete;
 
   int iters_per_epoch() const;
   /// One optimisation step on batch `iter % iters_per_epoch()`; returns the loss.
   double train_iter(std::int64_t iter);
   /// Accuracy and loss on the validation set (eval mode).
   Metrics validate();
-  /// C50: average the model's buffers over all ranks (Gloo all-reduce);
-  /// a no-op with one rank.
+  /// Average the model's floating-point buffers over all ranks; a no-op with one rank.
   void sync_buffers();
   /// A fingerprint of the model's parameters and buffers (sum of all values),
   /// to compare ranks or a resumed run with an uninterrupted one.
   double fingerprint() const;
 
-  /// Writes an mmengine-layout checkpoint (meta, state_dict, optimizer when
-  /// `with_optimizer`, message_hub) to `fd`; `meta_json` and
-  /// `runtime_info_json` are JSON objects. Returns an error, empty on success.
-  std::string save(int fd, const std::string& meta_json, const std::string& runtime_info_json,
-                   bool with_optimizer) const;
-  /// Restores model and optimizer from a checkpoint file. Returns
-  /// `{"meta": ..., "runtime_info": ...}` as JSON, or empty with `error` set.
-  std::string load(const std::string& path, std::string& error);
-  /// E42: writes the checkpoint at `source` with only the top-level `keys`
-  /// to `fd`. Returns an error, empty on success.
-  static std::string publish(const std::string& source, const std::vector<std::string>& keys, int fd);
+  Net net;
+  torch::optim::SGD optimizer;
+  /// The ranks' group (null with one rank).
+  c10::intrusive_ptr<c10d::ProcessGroupGloo> group;
 
  private:
-  struct Impl;
-  std::unique_ptr<Impl> impl_;
+  Options o_;
+  torch::Tensor train_x_, train_y_, val_x_, val_y_;
 };
 
 }  // namespace demo
