@@ -156,7 +156,10 @@ def load() -> common.Profile:
 
         def save_checkpoint(self, *args, **kwargs):
             # binding raises the TypeError the real method would (E43)
-            bound = save_signature.bind(self, *args, **kwargs)
+            try:
+                bound = save_signature.bind(self, *args, **kwargs)
+            except TypeError as e:
+                raise TypeError(f'Runner.save_checkpoint() {e}') from None
             bound.apply_defaults()
             a = bound.arguments
             out_dir, filename, meta = a['out_dir'], a['filename'], a['meta']
@@ -191,6 +194,10 @@ def load() -> common.Profile:
                     s.state_dict() for s in self.param_schedulers]
             save_checkpoint(checkpoint, filepath,
                             file_client_args=file_client_args, **backend)
+
+    # messages name the stand-in as they name the real runner
+    Runner.__qualname__ = 'Runner'
+    Runner.save_checkpoint.__qualname__ = 'Runner.save_checkpoint'
 
     class MMEngineSession(common.Session):
 
