@@ -1,7 +1,8 @@
 // Tests of ckpt.hook, the reducer of mmengine's CheckpointHook: one group per
-// spec clause (E1..E43, B60..B62), asserting the plan (effects and their
-// order), the runtime info and the errors. Expected values come from the spec
-// and from runs of the real mmengine 0.10.7 hook (conformance/cases/mmengine).
+// clause of docs/spec/checkpoint-hook-spec.md (E1..E43, B60..B62), asserting
+// the plan (effects and their order), the runtime info and the errors.
+// Expected values come from the spec (as corrected there) and from runs of
+// the real mmengine 0.10.7 hook (conformance/cases/mmengine).
 #include "support.hpp"
 
 #include <algorithm>
