@@ -110,6 +110,13 @@ def diff_values(path, a, b, out):
         out.append((path, a, b))
 
 
+def _error_summary(error):
+    """An error as compared: type and event (the message never is)."""
+    if isinstance(error, dict):
+        return {k: error[k] for k in ("type", "event") if k in error}
+    return error
+
+
 def _step_summary(step):
     if isinstance(step, dict):
         return {k: step.get(k) for k in ("event", "saves", "removed")
@@ -133,7 +140,7 @@ def compare(base, obs):
     out = []
     ea, eb = base.get("error"), obs.get("error")
     if (ea is None) != (eb is None):
-        out.append(("error", ea, eb))
+        out.append(("error", _error_summary(ea), _error_summary(eb)))
     elif ea is not None:
         if not isinstance(ea, dict) or not isinstance(eb, dict):
             diff_values("error", ea, eb, out)

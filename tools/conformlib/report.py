@@ -53,8 +53,9 @@ def _rep_text(rep, limit=70):
 
 def print_matrix(impls, rows, elapsed, stale=(), expect_file=None,
                  full=True):
-    """The case x implementation matrix (`full`), each difference's first
-    field, the clauses with differences, stale expectations, the summary."""
+    """The case x implementation matrix and each difference's first field
+    (`full`), the clauses with differences, stale expectations, the
+    summary."""
     names = [i.name for i in impls]
     if full:
         idw = max([len(r["id"]) for r in rows] + [4])
@@ -69,7 +70,7 @@ def print_matrix(impls, rows, elapsed, stale=(), expect_file=None,
                 for n, w in zip(names, widths)))).rstrip())
         print()
     problems = False
-    for r in rows:
+    for r in rows if full else ():
         for n in names:
             cell = r["cells"][n]
             if cell["status"] == "DIFFERS":
