@@ -9,7 +9,8 @@ The file is JSON: a list of entries, or {"expected": [entries]}. An entry:
                                              (`*` wildcards); default any
    "field": "steps[*].removed",              one of field: a differing path
                                              or a prefix of it (`*` matches
-                                             one name or index), or
+                                             one name or index; `steps[*]`
+                                             covers failed_step too), or
    "error": {"type": "TypeError", "event": -1},
                                              error: the implementation raises
                                              this (event optional) where the
@@ -125,7 +126,13 @@ class Expectation:
 
 
 def _field_regex(field):
+    """`*` matches one name or index; `steps[*]...` also matches the same
+    path in `failed_step`, which is a step too."""
     pattern = re.escape(field).replace(r"\*", r"[^.\[\]]*")
+    if field.startswith("steps[*]"):
+        rest = re.escape(field[len("steps[*]"):]).replace(r"\*",
+                                                          r"[^.\[\]]*")
+        pattern = "(?:%s|failed_step%s)" % (pattern, rest)
     return re.compile("^" + pattern + r"(?=$|[.\[])")
 
 
