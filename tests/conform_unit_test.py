@@ -211,5 +211,28 @@ class Matrix(unittest.TestCase):
                       'today `"w/epoch_1.pth"`, 0.7.0 `<absent>`.', page)
 
 
+class MatrixRepresentative(unittest.TestCase):
+    def test_the_rarest_kind_of_difference_represents_the_clause(self):
+        meta = {"path": "steps[1].saves[0].meta", "baseline": {"epoch": 1},
+                "value": None}
+        removed = {"path": "steps[3].removed[0]", "baseline": "w/epoch_1.pth",
+                   "value": "<absent>"}
+        rs = [release("mmengine", "0.7.0"), release("mmengine", "0.8.0")]
+
+        def cell(*diffs):
+            return {"fixtures": {"status": "base"},
+                    "mmengine==0.7.0": {"status": "DIFFERS",
+                                        "diffs": list(diffs)},
+                    "mmengine==0.8.0": {"status": "agree"}}
+        rows = [row("mmengine/E23-a", "mmengine", cell(meta)),
+                row("mmengine/E23-b", "mmengine", cell(meta)),
+                row("mmengine/E24-a", "mmengine", cell(meta)),
+                row("mmengine/E24-b", "mmengine", cell(meta, removed))]
+        page = matrix.versions_markdown(rs, rows, "x", [])
+        self.assertIn("0.7.0 in `mmengine/E24-b`: `steps[3].removed[0]`", page)
+        self.assertIn("Fields that differ in 0.7.0 (cases): "
+                      "`steps[].saves[].meta` 2, `steps[].removed[]` 1.", page)
+
+
 if __name__ == "__main__":
     unittest.main()

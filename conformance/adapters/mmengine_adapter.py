@@ -62,8 +62,9 @@ def _skip_fsdp_wrapper(failure: BaseException) -> str:
 
     stand_in.MMFullyShardedDataParallel = MMFullyShardedDataParallel
     sys.modules[FSDP_WRAPPER] = stand_in
-    return (f'{FSDP_WRAPPER} not imported, as mmengine >= 0.8.0 does on '
-            f'torch < 2.0 (its import failed: {common.one_line(failure)})')
+    return (f'FSDP wrapper not imported, as mmengine >= 0.8.0 does on '
+            f'torch < 2.0 (importing torch.distributed.fsdp failed: '
+            f'{type(failure).__name__})')
 
 
 def _import_hook_module():

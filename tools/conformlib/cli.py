@@ -45,7 +45,10 @@ Exit status: 0 when every cell is base/agree/expected/-, 1 otherwise, 2 on
 a usage error. --record writes fixtures/*.json from mmengine/mmcv (the
 reference for each case's profile), keeping an existing fixture that still
 agrees unless --force. --matrix runs the cases through releases of a
-reference, each in a venv under build/matrix/, and writes docs/versions.md.
+reference, each in a venv under build/matrix/, and writes docs/versions.md;
+it exits 0 unless a release that loaded failed on a case (a release that
+differs from today is the finding, not a failure; one that cannot be
+installed or loaded is listed in the page with its reason).
 """
 
 import argparse

@@ -11,6 +11,7 @@ installed in .venv is used from there when no venv of it exists (so the
 machinery runs without a registry). A release that cannot be installed or
 loaded stays in the table with its one-line reason.
 """
+import collections
 import datetime
 import json
 import os
@@ -330,12 +331,19 @@ def versions_markdown(releases, rows, command, fixture_refs):
             ", ".join(differing)))
         newest = next((r for r in reversed(runnable)
                        if cells[r.name] != "="), None)
-        rep = _representative(prow, s["clause"], newest.name) if newest \
-            else None
+        if newest is None:
+            continue
+        kinds = _clause_kinds(prow, s["clause"], newest.name)
+        rep = _representative(prow, s["clause"], newest.name,
+                              _kind_counts(prow, newest.name))
         if rep:
             L.append("  %s in `%s`: `%s`: today `%s`, %s `%s`." % (
                 newest.version, rep[0], rep[1], _short(rep[2]),
                 newest.version, _short(rep[3])))
+        if kinds:
+            L.append("  Fields that differ in %s (cases): %s." % (
+                newest.version, ", ".join("`%s` %d" % kv for kv in
+                                          kinds.most_common(5))))
     return "\n".join(L).rstrip() + "\n"
 
 
@@ -344,19 +352,54 @@ def _short(v, limit=120):
     return s if len(s) <= limit else s[:limit - 3] + "..."
 
 
-def _representative(rows, clause, impl_name):
-    """(case, path, today, that release) of the first differing case of the
-    clause in that release, or an error's reason."""
+def _kind(path):
+    """A differing path with its indices dropped: `steps[].removed[]`."""
+    return re.sub(r"\[\d+\]", "[]", path)
+
+
+def _cell_kinds(cell):
+    return {_kind(d["path"]) for d in cell.get("diffs", ())}
+
+
+def _kind_counts(rows, impl_name):
+    """In how many differing cases of a release each kind of field differs."""
+    counts = collections.Counter()
+    for row in rows:
+        cell = row["cells"].get(impl_name, {})
+        if cell.get("status") == "DIFFERS":
+            counts.update(_cell_kinds(cell))
+    return counts
+
+
+def _clause_kinds(rows, clause, impl_name):
+    counts = collections.Counter()
+    for row in rows:
+        cell = row["cells"].get(impl_name, {})
+        if row["clause"] == clause and cell.get("status") == "DIFFERS":
+            counts.update(_cell_kinds(cell))
+    return counts
+
+
+def _representative(rows, clause, impl_name, counts):
+    """(case, path, today, that release) of the clause's difference whose
+    kind of field is the rarest in the whole release, so a change that
+    touches every case (a field the old release never wrote) does not hide
+    the one the clause is about; an adapter error comes first."""
+    best, best_key = None, None
     for row in sorted(rows, key=lambda r: r["id"]):
         if row["clause"] != clause:
             continue
         cell = row["cells"].get(impl_name, {})
-        if cell.get("status") == "DIFFERS":
-            d = cell["diffs"][0]
-            return row["id"], d["path"], d["baseline"], d["value"]
         if cell.get("status") == "error":
             return row["id"], "adapter error", "-", cell.get("reason")
-    return None
+        if cell.get("status") != "DIFFERS":
+            continue
+        for i, d in enumerate(cell["diffs"]):
+            key = (counts[_kind(d["path"])], row["id"], i)
+            if best_key is None or key < best_key:
+                best_key = key
+                best = (row["id"], d["path"], d["baseline"], d["value"])
+    return best
 
 
 __all__ = ["Release", "parse_specs", "run", "versions_markdown",
