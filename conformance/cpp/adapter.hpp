@@ -1,4 +1,4 @@
-// The C++ conformance adapter (protocol v1): reads cases, drives ckpt.hook or
+// The C++ conformance adapter (protocol 1.1, without the optional failed_step): reads cases, drives ckpt.hook or
 // ckpt.legacy, applies each plan to a real sandbox directory, and prints
 // observations. This is shell code: all policy lives in the modules.
 #pragma once
@@ -37,6 +37,9 @@ struct Case {
   ckpt::py::Dict runtime_info;
   std::vector<std::string> files;
   std::vector<EventSpec> events;
+  /// mmcv profile: the mmcv release imitated (the `mmcv_version` written
+  /// into meta), from the case's optional `mmcv_version` or --mmcv-version.
+  std::optional<std::string> mmcv_version;
 };
 
 /// Reads a parsed JSON case; throws Malformed.

@@ -83,7 +83,7 @@ Error runner_save(Txn& t, const Runner& r) {
                           "C55");
   const auto& out_dir = s.out_dir.as<std::string>();
   std::string filepath = py::path::join(out_dir, *filename);
-  py::set(meta, "mmcv_version", mmcv_version);
+  py::set(meta, "mmcv_version", s.mmcv_version);
   py::set(meta, "time", fixed_time);
   t.plan.push_back(LegacySaveCheckpoint{out_dir, *filename, filepath, s.config.save_optimizer, create_symlink, passed,
                                         meta});
@@ -147,8 +147,9 @@ Error after_train_step(Txn& t, const Runner& r, bool epoch_call) {
 
 }  // namespace
 
-State init(LegacyConfig config, RunnerKind kind, py::Value meta) {
+State init(LegacyConfig config, RunnerKind kind, py::Value meta, std::string mmcv_version) {
   State s;
+  s.mmcv_version = std::move(mmcv_version);
   s.out_dir = config.out_dir;
   s.args = config.extra;
   s.config = std::move(config);
@@ -190,7 +191,7 @@ std::ostream& operator<<(std::ostream& os, const Event& event) {
 
 std::ostream& operator<<(std::ostream& os, const State& s) {
   return os << "legacy::State(out_dir=" << s.out_dir << ", args=" << py::Value(s.args)
-            << ", runner_meta=" << s.runner_meta << ")";
+            << ", runner_meta=" << s.runner_meta << ", mmcv_version=" << s.mmcv_version << ")";
 }
 
 std::ostream& operator<<(std::ostream& os, const Step& st) {
