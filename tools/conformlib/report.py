@@ -6,7 +6,7 @@ import os
 import shlex
 import sys
 
-from .cases import fixture_name
+from .cases import NO_CLAUSE, fixture_name
 from .compare import show
 from .evaluate import clause_summary, counts
 from .layout import PROTOCOL, rel
@@ -101,8 +101,11 @@ def print_matrix(impls, rows, elapsed, stale=(), expect_file=None,
                       s["agree"], s["differ"], s["expected"], s["error"],
                       _rep_text(s["representative"], 40)))
     else:
-        print("%d clause%s, every compared cell agrees." % (
-            len(clauses), "" if len(clauses) == 1 else "s"))
+        named = [s for s in clauses if s["clause"] != NO_CLAUSE]
+        print("%d clause%s%s, every compared cell agrees." % (
+            len(named), "" if len(named) == 1 else "s",
+            " (and the cases named after none)" if len(named) < len(clauses)
+            else ""))
     for item in stale:
         print("stale expectation %s (%s): no longer differs" % (
             item["label"], expect_file))
