@@ -1,7 +1,8 @@
 // Tests of ckpt.hook, the reducer of mmengine's CheckpointHook: one group per
-// spec clause (E1..E43, B60..B62), asserting the plan (effects and their
-// order), the runtime info and the errors. Expected values come from the spec
-// and from runs of the real mmengine 0.10.7 hook (conformance/cases/mmengine).
+// clause of docs/spec/checkpoint-hook-spec.md (E1..E43, B60..B62), asserting
+// the plan (effects and their order), the runtime info and the errors.
+// Expected values come from the spec (as corrected there) and from runs of
+// the real mmengine 0.10.7 hook (conformance/cases/mmengine).
 #include "support.hpp"
 
 #include <algorithm>
@@ -318,6 +319,20 @@ TEST(Hook, E16_ResumeTrimsOldestIdsInPlace) {
   EXPECT_EQ(info(r.steps.at(0).state, "keep_ckpt_ids"), ids({3, 4}));
   EXPECT_EQ(removed(r.plan(1)), Names{"/w/exp/epoch_3.pth"});
   EXPECT_EQ(info(r.state, "keep_ckpt_ids"), ids({4, 5}));
+}
+
+TEST(Hook, E16_EachPopTrimsTheRuntimeInfoBeforeItsFileIsRemoved) {
+  // get_info hands out the stored list: `pop(0)` then remove, step by step;
+  // a removal that raises finds the list already trimmed (smoke/file-client-args-rmtree)
+  auto r = run(make({{"interval", 1}, {"max_keep_ckpts", 1}}, {{"keep_ckpt_ids", ids({1, 2, 3})}}),
+               {BeforeTrain{at(3, 30, 6, 60)}});
+  std::vector<std::string> order;
+  for (const auto& e : r.plan(0)) {
+    if (const auto* set = std::get_if<ckpt::SetRuntimeInfo>(&e)) order.push_back("info " + py::repr(set->value));
+    if (const auto* rm = std::get_if<ckpt::RemoveCheckpoint>(&e)) order.push_back("remove " + rm->path);
+  }
+  EXPECT_EQ(order, (std::vector<std::string>{"info [2, 3]", "remove /w/exp/epoch_1.pth", "info [3]",
+                                             "remove /w/exp/epoch_2.pth"}));
 }
 
 TEST(Hook, E16_TrimmedPathsUseCurrentOutDirAndTemplate) {

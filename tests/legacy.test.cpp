@@ -1,5 +1,6 @@
 // ckpt.legacy — mmcv 1.7.2 CheckpointHook with EpochBasedRunner /
-// IterBasedRunner.save_checkpoint (C46–C59, B61). Expected values come from
+// IterBasedRunner.save_checkpoint (C46–C59, B61 of
+// docs/spec/checkpoint-hook-spec.md). Expected values come from
 // the real reference: `tools/adapter mmcv run` on the matching case of
 // conformance/cases/mmcv/ (named beside a test), or, where an observation
 // cannot show it (rank != 0, checkpoint contents, files written before an
@@ -430,6 +431,21 @@ TEST(Legacy, C55_WithoutAnyMetaTheCheckpointHoldsEpochIterVersionTime) {
   EXPECT_EQ(all<ckpt::LegacySaveCheckpoint>(r.plan(2)).at(0).meta, Value(py::none));
 }
 
+TEST(Legacy, C55_MmcvVersionIsTheImitatedRelease) {
+  // mmcv.runner.checkpoint.save_checkpoint: meta.update(mmcv_version=mmcv.__version__, ...);
+  // the port writes the release it imitates, 1.7.2 unless init is told another
+  EXPECT_EQ(std::string(lg::default_mmcv_version), "1.7.2");
+  EXPECT_EQ(make({}).mmcv_version, lg::default_mmcv_version);
+  auto older = run(lg::init(ckpt::legacy_config_from_kwargs({{"interval", 1}, {"meta", Dict{}}}), RunnerKind::epoch,
+                            py::none, "1.7.1"),
+                   epochs(2));
+  auto first = all<ckpt::LegacySaveCheckpoint>(older.plan(1)).at(0);
+  EXPECT_EQ(first.checkpoint_meta, (Dict{{"epoch", 1}, {"iter", 2}, {"mmcv_version", "1.7.1"}, {"time", "<time>"}}));
+  // the hook's own meta dict was mutated by that save: the next save passes it on (C55)
+  EXPECT_EQ(all<ckpt::LegacySaveCheckpoint>(older.plan(2)).at(0).meta,
+            Value(Dict{{"epoch", 1}, {"iter", 2}, {"mmcv_version", "1.7.1"}, {"time", "<time>"}}));
+}
+
 TEST(Legacy, C55_NonDictMetaIsATypeError) {  // C55-meta-non-dict-TypeError
   for (const Value& meta : {Value("x"), Value::list({1}), Value(3)}) {
     auto r = run(make({{"interval", 1}, {"meta", meta}}), epochs(2));
@@ -556,4 +572,21 @@ TEST(Legacy, C51_AdvanceInPlaceEqualsStep) {
     EXPECT_EQ(b, pure.state);
     a = pure.state;
   }
+}
+
+TEST(Legacy, C55_ARunnerThatRaisesInsideItsSaveWasCalledWithTheHooksArguments) {
+  // mmcv: the hook calls runner.save_checkpoint(out_dir, save_optimizer=..., meta='x', ...);
+  // the runner raises TypeError inside it: the call was made (mmcv/C55-meta-non-dict-TypeError)
+  auto r = run(make({{"interval", 1}, {"meta", "x"}}), epochs(1));
+  EXPECT_EQ(raised(r), "TypeError [C55]");
+  ASSERT_TRUE(r.steps.back().raised_in);
+  const lg::SaveCall& call = *r.steps.back().raised_in;
+  EXPECT_EQ(call, (lg::SaveCall{Value("/w/exp"), Value(true), Value(true), Value("x")}));
+  // an unknown keyword fails at the call itself: nothing was called
+  auto unknown = run(make({{"interval", 1}, {"save_begin", 2}}), epochs(1));
+  EXPECT_EQ(raised(unknown), "TypeError [C55]");
+  EXPECT_FALSE(unknown.steps.back().raised_in);
+  // a save that succeeds is its effect, not a raised_in
+  auto fine = run(make({{"interval", 1}}), epochs(1));
+  for (const auto& st : fine.steps) EXPECT_FALSE(st.raised_in);
 }

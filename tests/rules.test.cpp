@@ -1,5 +1,6 @@
 // ckpt.policy:rules — E7 key lists, E10 rule resolution, E35 comparison.
-// Expected values: the spec's clauses and mmengine 0.10.7's CheckpointHook
+// Expected values: the clauses of docs/spec/checkpoint-hook-spec.md and
+// mmengine 0.10.7's CheckpointHook
 // (`_init_rule`, `rule_map`, `init_value_map`) run on the same inputs.
 #include <gtest/gtest.h>
 #include <cmath>

@@ -3,7 +3,7 @@
 // inside the two roots, failures that leave the previous checkpoints intact
 // (E28), and the safe ordering: the same files as the reference's order
 // after every event (E24, B61), but no crash window that loses a checkpoint
-// (spec section D). Plans come from the real reducers where a clause is about
+// (docs/spec/checkpoint-hook-spec.md, section D). Plans come from the real reducers where a clause is about
 // a run, and are written by hand where a test pins one effect.
 //
 // Scratch trees live under $CKPT_STORE_TEST_DIR, else /dev/shm (fsync is

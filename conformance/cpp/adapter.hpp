@@ -39,6 +39,9 @@ struct Case {
   ckpt::py::Dict runtime_info;
   std::vector<std::string> files;
   std::vector<EventSpec> events;
+  /// mmcv profile: the mmcv release imitated (the `mmcv_version` written
+  /// into meta), from the case's optional `mmcv_version` or --mmcv-version.
+  std::optional<std::string> mmcv_version;
 };
 
 /// Reads a parsed JSON case; throws Malformed.

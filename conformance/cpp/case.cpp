@@ -109,6 +109,11 @@ Case parse_case(const py::Value& json) {
       c.files.push_back(f.as<std::string>());
     }
   }
+  if (const auto* version = field(d, "mmcv_version"); version && !version->is_none()) {
+    if (!version->is<std::string>() || version->as<std::string>().empty())
+      throw Malformed{"mmcv_version must be a non-empty string, got " + py::repr(*version)};
+    c.mmcv_version = version->as<std::string>();
+  }
   const auto* events = field(d, "events");
   if (!events || !events->is<py::List>()) throw Malformed{"events must be a list"};
   const auto& allowed = c.profile == "mmcv" ? mmcv_hooks : mmengine_hooks;

@@ -18,13 +18,16 @@ const char* usage =
     "       ckpt-adapter serve [--sandbox DIR]\n"
     "\n"
     "The conformance-protocol adapter for the ckpt C++ library: runs cases of\n"
-    "../shared/spec/conformance-protocol.md through ckpt.hook (profile mmengine)\n"
+    "docs/spec/conformance-protocol.md (1.1) through ckpt.hook (profile mmengine)\n"
     "or ckpt.legacy (profile mmcv), applying every plan to a sandbox directory.\n"
     "\n"
     "  run CASE.json   one case; its observation on stdout as one JSON line\n"
     "  serve           one case per stdin line, one observation per stdout line\n"
     "  --sandbox DIR   run cases under DIR (kept afterwards) instead of a\n"
     "                  temporary directory that is removed\n"
+    "  --mmcv-version V  the mmcv release the mmcv profile imitates (the\n"
+    "                  `mmcv_version` written into meta) when a case names\n"
+    "                  none in its optional `mmcv_version` (default 1.7.2)\n"
     "\n"
     "Exit status: 0 when every case ran (errors of the library are part of the\n"
     "observation), 2 for a malformed case or bad usage, with a reason on stderr.\n";
@@ -41,10 +44,12 @@ fs::path fresh_dir(const std::optional<fs::path>& base, std::size_t n) {
   return tmpl;
 }
 
-std::string observe(const std::string& text, const std::optional<fs::path>& base, std::size_t n) {
+std::string observe(const std::string& text, const std::optional<fs::path>& base, std::size_t n,
+                    const std::optional<std::string>& mmcv_version) {
   auto json = ckpt::json::parse(text, /*allow_nonfinite=*/false);
   if (!json) throw adapter::Malformed{"case is not valid JSON: " + json.error().message};
   auto c = adapter::parse_case(*json);
+  if (!c.mmcv_version) c.mmcv_version = mmcv_version;
   fs::path dir = fresh_dir(base, n);
   struct Cleanup {
     fs::path dir;
@@ -62,12 +67,19 @@ std::string observe(const std::string& text, const std::optional<fs::path>& base
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   std::optional<fs::path> sandbox;
+  std::optional<std::string> mmcv_version;
   std::vector<std::string> positional;
   for (std::size_t i = 0; i < args.size(); ++i) {
     if (args[i] == "-h" || args[i] == "--help") { std::cout << usage; return 0; }
     if (args[i] == "--sandbox") {
       if (i + 1 >= args.size()) { std::cerr << "ckpt-adapter: --sandbox needs a directory\n"; return 2; }
       sandbox = fs::absolute(args[++i]);
+    } else if (args[i] == "--mmcv-version") {
+      if (i + 1 >= args.size() || args[i + 1].empty()) {
+        std::cerr << "ckpt-adapter: --mmcv-version needs a version\n";
+        return 2;
+      }
+      mmcv_version = args[++i];
     } else {
       positional.push_back(args[i]);
     }
@@ -79,7 +91,7 @@ int main(int argc, char** argv) {
     std::stringstream buf;
     buf << in.rdbuf();
     try {
-      std::cout << observe(buf.str(), sandbox, 0) << "\n";
+      std::cout << observe(buf.str(), sandbox, 0, mmcv_version) << "\n";
     } catch (const adapter::Malformed& m) {
       std::cerr << "ckpt-adapter: malformed case " << positional[1] << ": " << m.reason << "\n";
       return 2;
@@ -92,7 +104,7 @@ int main(int argc, char** argv) {
     while (std::getline(std::cin, line)) {
       if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
       try {
-        std::cout << observe(line, sandbox, n++) << std::endl;
+        std::cout << observe(line, sandbox, n++, mmcv_version) << std::endl;
       } catch (const adapter::Malformed& m) {
         // serve keeps going: a malformed line is answered with an adapter error
         std::cout << ckpt::json::dump(py::Value(py::Dict{

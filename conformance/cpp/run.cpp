@@ -98,13 +98,15 @@ std::optional<py::Value> save_entry(const ckpt::Effect& e) {
 }
 
 // One event's observation (protocol 3) from what the store did.
+// `raised_in`: a save the runner raised inside (mmcv, C55), asked for too.
 py::Value observe(const Sandbox& sb, std::size_t index, const ckpt::Plan& plan, const store::Applied& applied,
-                  const py::Value& runtime_info) {
+                  const py::Value& runtime_info, const std::optional<py::Value>& raised_in = std::nullopt) {
   py::List saves;
   std::vector<std::size_t> asked = applied.done;  // a save that failed was asked for too
   if (applied.failed_effect) asked.push_back(*applied.failed_effect);
   for (std::size_t i : asked)
     if (auto entry = save_entry(plan[i])) saves.push_back(sb.relative(*entry));
+  if (raised_in) saves.push_back(sb.relative(*raised_in));
   std::vector<std::string> removed;
   for (const auto& r : applied.removed) removed.push_back(sb.relative(r));
   std::sort(removed.begin(), removed.end());
@@ -164,7 +166,14 @@ Ending fold(const Case& c, const Sandbox& sb, py::List& steps, State s, Step ste
       auto e = applied.error ? store::python_exception(*applied.error) : *out.error;
       auto after = observed(store::runtime_info_after(before.first, out.plan, applied),
                             store::runner_meta_after(before.second, out.plan, applied));
-      return {error_value(e.type, index, e.message), observe(sb, i, out.plan, applied, after)};
+      std::optional<py::Value> raised_in;
+      if constexpr (requires { out.raised_in; })
+        if (!applied.error && out.raised_in)
+          raised_in = py::Value(py::Dict{{"out_dir", out.raised_in->out_dir}, {"filename", py::none},
+                                         {"save_optimizer", out.raised_in->save_optimizer},
+                                         {"create_symlink", out.raised_in->create_symlink},
+                                         {"meta", out.raised_in->meta}});
+      return {error_value(e.type, index, e.message), observe(sb, i, out.plan, applied, after, raised_in)};
     }
     s = std::move(out.state);
     auto now = info(s);
@@ -205,7 +214,8 @@ Ending run_mmengine(const Case& c, const Sandbox& sb, py::List& steps) {
 Ending run_mmcv(const Case& c, const Sandbox& sb, py::List& steps) {
   py::Dict kwargs = hook_kwargs(c, sb);
   auto kind = c.runner_kind == "iter" ? ckpt::legacy::RunnerKind::iter : ckpt::legacy::RunnerKind::epoch;
-  auto s = ckpt::legacy::init(ckpt::legacy_config_from_kwargs(kwargs), kind, c.runner_meta);
+  auto s = ckpt::legacy::init(ckpt::legacy_config_from_kwargs(kwargs), kind, c.runner_meta,
+                              c.mmcv_version.value_or(ckpt::legacy::default_mmcv_version));
   auto step = [&](const ckpt::legacy::State& st, const EventSpec& e, const Counters& at) {
     ckpt::legacy::Runner r{sb.join(c.work_dir), at.epoch, at.iter, c.has_max_epochs ? c.max_epochs : unset_max,
                            c.has_max_iters ? c.max_iters : unset_max, 0};

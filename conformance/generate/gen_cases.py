@@ -491,6 +491,9 @@ me("E27-no-last-checkpoint-for-best-only",
 me("E28-save-onto-directory-fails",
    "The save itself fails when its target is a directory: the runner's error (IsADirectoryError) surfaces at that event (E28).",
    {"interval": 1}, runner(E=2), epochs(2), files=f("epoch_2.pth/"))
+me("E28-evicts-before-failing-save",
+   "max_keep_ckpts=1 and a save that fails (its target is a directory): the previous checkpoint is already deleted and runtime info already names the file that was never written (E24, E28); failed_step (protocol 1.1) shows it.",
+   {"interval": 1, "max_keep_ckpts": 1}, runner(E=3), epochs(3), files=f("epoch_2.pth/"))
 
 # ===================================================================== E31-E34
 me("E31-empty-metrics-noop",

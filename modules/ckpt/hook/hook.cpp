@@ -3,6 +3,7 @@
 // after the effects already planned, as an exception would.
 module;
 #include "ckpt/internal/overload.hpp"
+#include <cstddef>
 #include <cstdint>
 #include <gsl/assert>
 #include <optional>
@@ -125,14 +126,19 @@ Error before_train(Txn& t, const Runner& r) {
     const auto* stored = py::find(s.runtime_info, "keep_ckpt_ids");
     auto trim = trim_resumed(stored, s.config.max_keep_ckpts);
     if (!trim) return trim.error();
-    for (const auto& dropped : trim->dropped) {
+    // get_info hands out the stored list itself, so each pop trims it in
+    // place before its file is removed: a removal that raises leaves the
+    // runtime info already without that step.
+    py::List remaining = trim->dropped;
+    if (!trim->dropped.empty())
+      for (const auto& x : trim->stored_after.as<py::List>()) remaining.push_back(x);
+    for (std::size_t i = 0; i < trim->dropped.size(); ++i) {
+      t.info("keep_ckpt_ids", py::Value(py::List(remaining.begin() + static_cast<std::ptrdiff_t>(i) + 1, remaining.end())));
       if (!r.is_main_process) continue;
-      auto name = checkpoint_name(s.settings.filename_tmpl, dropped);
+      auto name = checkpoint_name(s.settings.filename_tmpl, trim->dropped[i]);
       if (!name) return py::with_clause(name.error(), "B61");
       t.plan.push_back(RemoveCheckpoint{py::path::join(*out_dir, *name), tree_ok(s)});
     }
-    // get_info hands out the stored list itself, so the pops trimmed it in place.
-    if (stored && !trim->dropped.empty()) t.info("keep_ckpt_ids", trim->stored_after);
     auto keep = bounded_ids(trim->stored_after, s.config.max_keep_ckpts);
     if (!keep) return keep.error();
     s.keep = *keep;

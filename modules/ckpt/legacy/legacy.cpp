@@ -21,6 +21,7 @@ using Error = std::optional<py::PyError>;
 struct Txn {
   State& s;
   Plan plan;
+  std::optional<SaveCall> save_call;  // the runner's save being carried out
 };
 
 // The hook's meta keyword as the runner receives it: hook_msgs shared with runner.meta.
@@ -63,6 +64,8 @@ Error runner_save(Txn& t, const Runner& r) {
     else return py::type_error("save_checkpoint() got an unexpected keyword argument '" + key + "'", "C55");
   }
   py::Value passed = meta_keyword(s);
+  // the call is made (Python bound its arguments); what follows runs inside it
+  t.save_call = SaveCall{s.out_dir, s.config.save_optimizer, create_symlink, passed};
   if (!passed.is_none() && !passed.is<py::Dict>())
     return py::type_error("meta should be a dict or None, but got " + py::class_repr(passed), "C55");
   py::Dict meta = passed.is_none() ? py::Dict{} : passed.as<py::Dict>();
@@ -83,10 +86,11 @@ Error runner_save(Txn& t, const Runner& r) {
                           "C55");
   const auto& out_dir = s.out_dir.as<std::string>();
   std::string filepath = py::path::join(out_dir, *filename);
-  py::set(meta, "mmcv_version", mmcv_version);
+  py::set(meta, "mmcv_version", s.mmcv_version);
   py::set(meta, "time", fixed_time);
   t.plan.push_back(LegacySaveCheckpoint{out_dir, *filename, filepath, s.config.save_optimizer, create_symlink, passed,
                                         meta});
+  t.save_call.reset();  // done: the effect itself records it
   if (!passed.is_none()) {  // the runner updated the hook's own dict
     py::set(s.args, "meta", meta);
     s.meta_shares_hook_msgs = shares;
@@ -147,8 +151,9 @@ Error after_train_step(Txn& t, const Runner& r, bool epoch_call) {
 
 }  // namespace
 
-State init(LegacyConfig config, RunnerKind kind, py::Value meta) {
+State init(LegacyConfig config, RunnerKind kind, py::Value meta, std::string mmcv_version) {
   State s;
+  s.mmcv_version = std::move(mmcv_version);
   s.out_dir = config.out_dir;
   s.args = config.extra;
   s.config = std::move(config);
@@ -158,7 +163,7 @@ State init(LegacyConfig config, RunnerKind kind, py::Value meta) {
 }
 
 Outcome advance(State& state, const Event& event) {
-  Txn t{state, {}};
+  Txn t{state, {}, std::nullopt};
   Error error = std::visit(overload{
                                [&](const BeforeRun& e) { return before_run(t, e.runner); },
                                [&](const AfterTrainIter& e) { return after_train_step(t, e.runner, false); },
@@ -166,12 +171,13 @@ Outcome advance(State& state, const Event& event) {
                                [&](const AfterRun&) { return Error{}; },
                            },
                            event);
-  return {std::move(t.plan), std::move(error)};
+  std::optional<SaveCall> raised_in = error ? std::move(t.save_call) : std::nullopt;
+  return {std::move(t.plan), std::move(error), std::move(raised_in)};
 }
 
 Step step(State state, const Event& event) {
   auto out = advance(state, event);
-  return {std::move(state), std::move(out.plan), std::move(out.error)};
+  return {std::move(state), std::move(out.plan), std::move(out.error), std::move(out.raised_in)};
 }
 
 py::Value runner_meta(const State& state) { return state.runner_meta; }
@@ -190,7 +196,7 @@ std::ostream& operator<<(std::ostream& os, const Event& event) {
 
 std::ostream& operator<<(std::ostream& os, const State& s) {
   return os << "legacy::State(out_dir=" << s.out_dir << ", args=" << py::Value(s.args)
-            << ", runner_meta=" << s.runner_meta << ")";
+            << ", runner_meta=" << s.runner_meta << ", mmcv_version=" << s.mmcv_version << ")";
 }
 
 std::ostream& operator<<(std::ostream& os, const Step& st) {

@@ -49,6 +49,10 @@ struct AfterRun {
 
 using Event = std::variant<BeforeRun, AfterTrainIter, AfterTrainEpoch, AfterRun>;
 
+/// The mmcv release imitated unless `init` is told another: the
+/// `mmcv_version` that mmcv's save_checkpoint writes into meta (C55).
+inline constexpr const char* default_mmcv_version = "1.7.2";
+
 struct State {
   LegacyConfig config;
   RunnerKind kind = RunnerKind::epoch;
@@ -57,23 +61,39 @@ struct State {
   py::Dict args;                 // the hook's **kwargs, as mutated by saves (C48, C55)
   bool meta_shares_hook_msgs = false;  // args['meta']['hook_msgs'] is runner.meta['hook_msgs'] (C58)
   py::Value runner_meta;         // runner.meta (None or a dict)
+  std::string mmcv_version = default_mmcv_version;  // written into meta (C55)
   friend bool operator==(const State&, const State&) = default;
+};
+
+/// The runner's save_checkpoint as the hook called it (C55): kept when the
+/// runner raised inside it (a non-dict meta, an unformattable template, B61),
+/// so that an observer sees the call the reference made before raising.
+struct SaveCall {
+  py::Value out_dir;
+  py::Value save_optimizer;
+  py::Value create_symlink;
+  py::Value meta;
+  friend bool operator==(const SaveCall&, const SaveCall&) = default;
 };
 
 struct Step {
   State state;
   Plan plan;
   std::optional<py::PyError> error;
+  std::optional<SaveCall> raised_in = std::nullopt;  // the save the error came from
   friend bool operator==(const Step&, const Step&) = default;
 };
 
-/// The constructor (C46: no validation at all).
-State init(LegacyConfig config, RunnerKind kind, py::Value runner_meta = py::none);
+/// The constructor (C46: no validation at all). `mmcv_version` is the
+/// release imitated (what the runner writes into meta as `mmcv_version`).
+State init(LegacyConfig config, RunnerKind kind, py::Value runner_meta = py::none,
+           std::string mmcv_version = default_mmcv_version);
 
 /// What one hook call did: the plan, and the exception that ended it.
 struct Outcome {
   Plan plan;
   std::optional<py::PyError> error;
+  std::optional<SaveCall> raised_in = std::nullopt;  // the save the error came from
   friend bool operator==(const Outcome&, const Outcome&) = default;
 };
 
@@ -90,7 +110,6 @@ py::Value runner_meta(const State& state);
 /// The `time` string mmcv's save_checkpoint writes into meta. Fixed, so
 /// that runs compare; the conformance adapters pin the reference's clock to it.
 inline constexpr const char* fixed_time = "<time>";
-inline constexpr const char* mmcv_version = "1.7.2";
 
 std::ostream& operator<<(std::ostream& os, const Event& event);
 std::ostream& operator<<(std::ostream& os, const State& state);
