@@ -95,9 +95,10 @@ class Archive {
 
   std::string bytes(const std::string& relative) const {
     const zip::Entry& e = entry(relative);
+    const std::uint64_t at = data_offset(e);  // fits in the file: only then allocate what it claims
     std::string s(static_cast<std::size_t>(e.size), '\0');
     std::uint32_t crc = 0;
-    file_.read_into(s.data(), data_offset(e), s.size(), &crc);
+    file_.read_into(s.data(), at, s.size(), &crc);
     check_crc(e, crc);
     return s;
   }
