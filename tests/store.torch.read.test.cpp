@@ -113,8 +113,8 @@ TEST(StoreTorchRead, ReaderFailsCleanlyAtAnUnexpectedEndOfFile) {
   ASSERT_GE(fd, 0);
   for (DirectIo direct : {DirectIo::on, DirectIo::off})
     for (std::uint64_t offset : {std::uint64_t{0}, std::uint64_t{4096 + 17}}) {
-      const c10::Storage s = ts::detail::storage_for_read(offset, 9 * mib);
-      const std::vector<ts::detail::ReadJob> jobs{{offset, static_cast<char*>(s.data_ptr().get()), 9 * mib}};
+      const c10::DataPtr memory = ts::detail::memory_for_read(offset, 9 * mib);
+      const std::vector<ts::detail::ReadJob> jobs{{offset, static_cast<char*>(memory.get()), 9 * mib}};
       try {
         ts::detail::read_jobs(fd, jobs, {8, direct, true});
         ADD_FAILURE() << "read past the end, direct " << static_cast<int>(direct) << ", offset " << offset;
@@ -152,9 +152,9 @@ TEST(StoreTorchRead, CombinedPieceCrcsEqualOneSerialCrc) {
   const auto expected =
       static_cast<std::uint32_t>(::crc32_z(0, reinterpret_cast<const Bytef*>(bytes.data() + offset), n));
   std::vector<char> unaligned(n + 1);
-  const c10::Storage aligned = ts::detail::storage_for_read(offset, n);
+  const c10::DataPtr aligned = ts::detail::memory_for_read(offset, n);
   // In place, through the bounce buffer (misaligned), and CRC only (no destination).
-  for (char* dest : {static_cast<char*>(aligned.data_ptr().get()), unaligned.data() + 1, static_cast<char*>(nullptr)})
+  for (char* dest : {static_cast<char*>(aligned.get()), unaligned.data() + 1, static_cast<char*>(nullptr)})
     for (DirectIo direct : {DirectIo::on, DirectIo::off})
       for (int threads : {1, 8}) {
         const std::vector<ts::detail::ReadJob> jobs{{offset, dest, n}, {0, nullptr, 0}};

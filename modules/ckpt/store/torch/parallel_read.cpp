@@ -297,9 +297,8 @@ class Reader {
 
 }  // namespace
 
-c10::Storage storage_for_read(std::uint64_t offset, std::size_t n) {
-  if (n < small_storage)  // read through a buffer anyway: no page of padding
-    return c10::Storage(c10::Storage::use_byte_size_t(), n, c10::GetCPUAllocator(), false);
+c10::DataPtr memory_for_read(std::uint64_t offset, std::size_t n) {
+  if (n < small_storage) return c10::GetCPUAllocator()->allocate(n);  // read through a buffer anyway: no page of padding
   // From 2 MiB on, a storage starts on a huge page so that THP (madvise
   // mode) can back its whole 2 MiB ranges; the advice ends where the
   // storage does, so its tail gets small pages, not a mostly unused huge one.
@@ -308,9 +307,8 @@ c10::Storage storage_for_read(std::uint64_t offset, std::size_t n) {
   if (n > SIZE_MAX - page || ::posix_memalign(&base, alignment, n + page) != 0)
     fail("cannot allocate " + std::to_string(n) + " bytes for a storage");
   if (alignment == huge_page) ::madvise(base, n + page, MADV_HUGEPAGE);  // a hint; failure is harmless
-  c10::DataPtr ptr(static_cast<char*>(base) + offset % page, base, [](void* b) { std::free(b); },
-                   c10::Device(c10::kCPU));
-  return c10::Storage(c10::Storage::use_byte_size_t(), n, std::move(ptr), nullptr, false);
+  return c10::DataPtr(static_cast<char*>(base) + offset % page, base, [](void* b) { std::free(b); },
+                      c10::Device(c10::kCPU));
 }
 
 std::vector<ReadResult> read_jobs(int fd, const std::vector<ReadJob>& jobs, const ReadSettings& settings) {

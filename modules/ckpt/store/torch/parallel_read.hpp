@@ -25,7 +25,7 @@ namespace ckpt::torch_store::detail {
 /// offset modulo 4096 (the page-aligned middle then lands on page
 /// boundaries). One allocation per storage, not an arena: tensors that
 /// outlive the rest of a checkpoint must not pin the rest.
-c10::Storage storage_for_read(std::uint64_t offset, std::size_t n);
+c10::DataPtr memory_for_read(std::uint64_t offset, std::size_t n);
 
 /// `n` bytes at file offset `offset` into `dest`; with no `dest`, the bytes
 /// are only read for their CRC (through a per-thread buffer: verify).
