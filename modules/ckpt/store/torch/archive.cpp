@@ -20,6 +20,8 @@ c10::Storage described_storage(std::size_t n) {
 }  // namespace
 
 Archive::Archive(const File& file, bool verify_crc) : file_(file), verify_crc_(verify_crc) {
+  if (file_.size() >= 2 && file_.read(0, 2) == "\x80\x02")
+    fail("legacy (pre-1.6, non-zip) torch format is not supported");
   const std::vector<zip::Entry> entries = zip::read_directory(file_.size(), read_at());
   // As torch's reader: the archive folder is the first entry's; its name is free.
   const auto slash = entries.empty() ? std::string::npos : entries.front().name.find('/');
@@ -52,11 +54,15 @@ c10::Storage Archive::storage(const std::string& relative, std::size_t at_least)
     if (verify_crc_) check_crc(e, crc);
     return s;
   }
+  const Located at = locate(e);
+  described_.push_back({&e, described_storage(n), at.offset, at.guessed});
+  return described_.back().storage;
+}
+
+Archive::Located Archive::locate(const zip::Entry& e) const {
   const std::uint64_t guess = zip::expected_data_offset(e, zip64_offsets_);
   const bool fits = guess <= file_.size() && e.size <= file_.size() - guess;
-  const std::uint64_t at = fits ? guess : data_offset(e);  // which names the problem, if any
-  described_.push_back({&e, described_storage(n), at, fits});
-  return described_.back().storage;
+  return {fits ? guess : data_offset(e), fits};  // data_offset names the problem, if any
 }
 
 std::vector<ReadResult> Archive::read(const std::vector<ReadJob>& jobs, const ReadSettings& settings) const {
@@ -92,10 +98,13 @@ zip::ReadAt Archive::read_at() const {
 const zip::Entry& Archive::entry(const std::string& relative) const {
   auto it = entries_.find(prefix_ + relative);
   if (it == entries_.end()) fail("missing entry '" + prefix_ + relative + "'");
-  if (it->second.method != 0)
-    fail("entry '" + it->first + "' is compressed (method " + std::to_string(it->second.method) +
-         "); torch stores entries uncompressed");
-  return it->second;
+  return stored(it->second);
+}
+
+const zip::Entry& Archive::stored(const zip::Entry& e) {
+  if (e.method != 0)
+    fail("entry '" + e.name + "' is compressed (method " + std::to_string(e.method) + "); torch stores entries uncompressed");
+  return e;
 }
 
 std::uint64_t Archive::data_offset(const zip::Entry& e) const { return checked_fit(e, zip::data_offset(e, read_at())); }

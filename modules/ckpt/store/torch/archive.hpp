@@ -48,6 +48,17 @@ class Archive {
   std::vector<ReadResult> read(const std::vector<ReadJob>& jobs, const ReadSettings& settings) const;
   /// Where an entry's data starts, from its local header; inside the file.
   std::uint64_t data_offset(const zip::Entry& e) const;
+  /// Where an entry's data starts as the padding rule guesses it (`guessed`),
+  /// or, where the guess runs past the end, as its local header says.
+  struct Located {
+    std::uint64_t offset = 0;
+    bool guessed = false;
+  };
+  Located locate(const zip::Entry& e) const;
+  /// An entry of this archive, stored uncompressed (what torch writes).
+  const zip::Entry& entry(const std::string& relative) const;
+  /// `e`, after checking it is stored uncompressed.
+  static const zip::Entry& stored(const zip::Entry& e);
   static void check_crc(const zip::Entry& e, std::uint32_t crc);
   /// Every entry of the zip, by name.
   const std::unordered_map<std::string, zip::Entry>& entries() const { return entries_; }
@@ -55,7 +66,6 @@ class Archive {
 
  private:
   zip::ReadAt read_at() const;
-  const zip::Entry& entry(const std::string& relative) const;
   bool has_zip64_offset(const zip::Entry& e) const;
 
   const File& file_;

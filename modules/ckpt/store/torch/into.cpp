@@ -20,6 +20,7 @@
 #include <unordered_map>
 
 #include "storage_types.hpp"
+#include "walk.hpp"
 
 namespace ckpt::torch_store::detail {
 namespace {
@@ -48,29 +49,6 @@ std::string describe(const at::Tensor& t) {
   for (std::int64_t i = 0; i < t.dim(); ++i) out << (i ? ", " : "") << t.size(i);
   out << "]";
   return out.str();
-}
-
-// Every slot holding a tensor, hidden ones too (an OrderedDict's attributes,
-// an unsupported object's recipe): how many tensors use each storage. A
-// storage read straight into one destination must have no other user.
-void count_users(const Value& v, const StorageIndex& index, std::vector<std::size_t>& users) {
-  if (v.is<at::Tensor>()) {
-    const at::Tensor& t = v.as<at::Tensor>();
-    if (!t.defined()) return;
-    auto it = index.find(storage_of(t));
-    if (it != index.end()) ++users[it->second];
-  } else if (v.is<List>() || v.is<Tuple>()) {
-    for (const Value& i : v.is<List>() ? v.as<List>().items : v.as<Tuple>().items) count_users(i, index, users);
-  } else if (v.is<Dict>()) {
-    for (const auto* pairs : {&v.as<Dict>().items, &v.as<Dict>().attributes})
-      for (const auto& [k, i] : *pairs) count_users(k, index, users), count_users(i, index, users);
-  } else if (v.is<Unsupported>() && v.as<Unsupported>().recipe) {
-    const Recipe& r = *v.as<Unsupported>().recipe;
-    for (const Value* part : {&r.callable, &r.args}) count_users(*part, index, users);
-    for (const Value& i : r.list_items) count_users(i, index, users);
-    for (const auto& [k, i] : r.dict_items) count_users(k, index, users), count_users(i, index, users);
-    if (r.state) count_users(*r.state, index, users);
-  }
 }
 
 class Binder {
@@ -139,8 +117,13 @@ Binding bind(Value& root, const std::vector<Described>& described, const Into& i
   Binder binder(described, into);
   std::vector<Value> keys;
   binder.visit(root, keys);
+  // How many tensors use each storage, hidden ones too: a storage read
+  // straight into one destination must have no other user.
   std::vector<std::size_t> users(described.size(), 0);
-  count_users(root, binder.index(), users);
+  for_each_tensor(root, [&](const at::Tensor& t) {
+    auto it = binder.index().find(storage_of(t));
+    if (it != binder.index().end()) ++users[it->second];
+  });
   Binding b;
   b.placements.resize(described.size());
   b.assignments = std::move(binder.assignments());

@@ -23,8 +23,6 @@ namespace {
 
 using namespace detail;
 
-[[noreturn]] void fail(const std::string& what) { throw Error(what); }
-
 // Every described storage: host ones get their memory now, then the
 // parallel read of host and direct ones, their CRCs in the order the
 // pickle named them, then the device ones through the staging buffer.
@@ -60,8 +58,6 @@ void read_described(const Archive& archive, const Binding& binding, const LoadOp
 
 Value load_file(const std::string& path, const LoadOptions& options) {
   const File file(path, options.mmap);
-  if (file.size() >= 2 && file.read(0, 2) == "\x80\x02")
-    fail("legacy (pre-1.6, non-zip) torch format is not supported");
   Archive archive(file, options.verify_crc);
   check_format(archive);
   const std::string pickle = archive.bytes("data.pkl");
