@@ -7,9 +7,11 @@
 // limit: the whole file into memory, no parsing, the way the loader's
 // storage reads go (8 threads, O_DIRECT, 4 MiB requests). load-ours-into
 // loads into a state of SPEC's shapes built (and touched) beforehand, as a
-// resuming trainer's; verify checks the file without loading it. Prints one JSON line:
-// {"seconds": ..., "bytes": ..., "peak_extra_rss_mib": ...}. Timings
-// include fsync for saves; building the state is not timed.
+// resuming trainer's; verify checks the file without loading it. Prints
+// one JSON line: {"seconds": ..., "bytes": ..., "peak_extra_rss_mib": ...,
+// "cpu_user_s": ..., "cpu_sys_s": ...} (CPU seconds of the timed part, all
+// threads). Timings include fsync for saves; building the state is not
+// timed.
 #include <ATen/ATen.h>
 #include <torch/csrc/jit/serialization/pickle.h>
 
@@ -26,6 +28,7 @@
 #include <stdexcept>
 #include <string>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <thread>
 #include <unistd.h>
 #include <unordered_map>
@@ -53,6 +56,20 @@ int open_out(const std::string& path) {
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) throw std::runtime_error("open " + path + ": " + std::strerror(errno));
   return fd;
+}
+
+// CPU seconds of this process, all threads: on a shared machine they vary
+// less than wall time, and split the work between us (user) and the
+// kernel (sys: page faults, copies out of the page cache).
+struct CpuTimes {
+  double user = 0, sys = 0;
+};
+
+CpuTimes cpu_times() {
+  struct rusage u;
+  ::getrusage(RUSAGE_SELF, &u);
+  const auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
+  return {seconds(u.ru_utime), seconds(u.ru_stime)};
 }
 
 void close_synced(int fd) {
@@ -125,6 +142,7 @@ int main(int argc, char** argv) try {
     pickle_value = dict;
   }
   const long hwm0 = vm_hwm_kib();
+  const CpuTimes cpu0 = cpu_times();
   const auto t0 = std::chrono::steady_clock::now();
   std::size_t touched = 0;
   if (mode == "save-raw") {
@@ -174,10 +192,13 @@ int main(int argc, char** argv) try {
   }
   const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   const long hwm1 = vm_hwm_kib();
+  const CpuTimes cpu1 = cpu_times();
   if (mode.rfind("load-", 0) == 0 || mode == "verify") bytes = file_size(argv[2]);
   else bytes = file_size(argv[3]);
-  std::printf("{\"seconds\": %.6f, \"bytes\": %lld, \"peak_extra_rss_mib\": %.1f, \"entries\": %zu}\n", s,
-              static_cast<long long>(bytes), static_cast<double>(hwm1 - hwm0) / 1024.0, touched);
+  std::printf("{\"seconds\": %.6f, \"bytes\": %lld, \"peak_extra_rss_mib\": %.1f, \"entries\": %zu, "
+              "\"cpu_user_s\": %.6f, \"cpu_sys_s\": %.6f}\n",
+              s, static_cast<long long>(bytes), static_cast<double>(hwm1 - hwm0) / 1024.0, touched,
+              cpu1.user - cpu0.user, cpu1.sys - cpu0.sys);
   return 0;
 } catch (const std::exception& e) {
   std::fprintf(stderr, "bench-store: %s\n", e.what());
