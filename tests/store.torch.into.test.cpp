@@ -369,7 +369,8 @@ TEST(StoreTorchInto, LargeDirectLoadAllocatesNothingParameterSized) {
     const Value back = ts::load(dir / "big.pth", into(dests, 8, direct));
     const long extra_mib = (status_kib("VmHWM:") - rss0) / 1024;
     EXPECT_LT(extra_mib, 48) << "direct " << static_cast<int>(direct);  // 8 threads x a 4 MiB buffer, and slack
-    std::printf("peak extra RSS, direct %d: %ld MiB\n", static_cast<int>(direct), extra_mib);
+    RecordProperty(direct == DirectIo::on ? "peak_extra_rss_mib_direct" : "peak_extra_rss_mib_buffered",
+                   static_cast<int>(extra_mib));
     EXPECT_EQ(back, v);
     for (const auto& [k, t] : dests) EXPECT_EQ(t.data_ptr(), before[k]) << k;
   }

@@ -185,7 +185,7 @@ struct LoadOptions {
   /// A destination whose dtype or shape differs from the file's is an
   /// Error before any storage is read. Empty: load allocates, as without.
   /// Does not combine with `mmap`.
-  Into into;
+  Into into{};
 };
 
 /// Reads a file written by torch.save (zip format, torch >= 1.6) or by

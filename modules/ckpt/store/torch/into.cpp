@@ -7,6 +7,9 @@
 //   or non-contiguous tensor in the file; a non-contiguous destination): the
 //   storage is allocated and read as without `into`, then copy_'d into each
 //   destination: one storage-sized allocation (page zeroing) and one copy.
+//   A CUDA destination whose storage also has a CPU user (a tensor without
+//   destination, or with a CPU one) takes this route too: its copy goes
+//   from pageable host memory, synchronously.
 // - device, a CUDA destination taking a whole storage: the record streams
 //   through the bounded pinned buffer into the destination's memory.
 //   device, CUDA destinations sharing a storage or viewing part of it: the
