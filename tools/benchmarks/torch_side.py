@@ -2,6 +2,9 @@
 
     torch_side.py save SPEC OUT      torch.save of the state dict, fsync'ed
     torch_side.py load FILE          torch.load
+    torch_side.py safetensors-save SPEC OUT
+        safetensors.torch.save_file of the same state, fsync'ed
+    torch_side.py safetensors-load FILE   safetensors.torch.load_file
     torch_side.py policy EPOCHS ITERS
         the real mmengine CheckpointHook over the trace bench-policy replays
 
@@ -64,6 +67,32 @@ def load(path):
             'peak_extra_rss_mib': (vm_hwm_kib() - hwm0) / 1024, 'entries': len(state)}
 
 
+def safetensors_save(spec, out):
+    from safetensors.torch import save_file
+    state = make_state(spec)
+    hwm0 = vm_hwm_kib()
+    t0 = time.perf_counter()
+    save_file(state, out)
+    fd = os.open(out, os.O_RDONLY)  # save_file does not fsync; every save timing here does
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    s = time.perf_counter() - t0
+    return {'seconds': s, 'bytes': os.path.getsize(out),
+            'peak_extra_rss_mib': (vm_hwm_kib() - hwm0) / 1024, 'entries': len(state)}
+
+
+def safetensors_load(path):
+    from safetensors.torch import load_file
+    hwm0 = vm_hwm_kib()
+    t0 = time.perf_counter()
+    state = load_file(path)
+    s = time.perf_counter() - t0
+    return {'seconds': s, 'bytes': os.path.getsize(path),
+            'peak_extra_rss_mib': (vm_hwm_kib() - hwm0) / 1024, 'entries': len(state)}
+
+
 def policy(epochs, iters):
     """The same trace and configuration as bench-policy (policy.cpp):
     interval=2, max_keep_ckpts=3, save_best='acc', by epoch."""
@@ -119,6 +148,10 @@ def main(argv):
         result = save(argv[1], argv[2])
     elif argv[:1] == ['load'] and len(argv) == 2:
         result = load(argv[1])
+    elif argv[:1] == ['safetensors-save'] and len(argv) == 3:
+        result = safetensors_save(argv[1], argv[2])
+    elif argv[:1] == ['safetensors-load'] and len(argv) == 2:
+        result = safetensors_load(argv[1])
     elif argv[:1] == ['policy'] and len(argv) == 3:
         result = policy(int(argv[1]), int(argv[2]))
     else:
