@@ -43,54 +43,55 @@ def make_state(spec):
     return state
 
 
+def timed(work, path, state=None):
+    """Runs work() timed; the JSON fields every save and load reports."""
+    hwm0 = vm_hwm_kib()
+    t0 = time.perf_counter()
+    result = work()
+    s = time.perf_counter() - t0
+    entries = len(state if state is not None else result)
+    return {'seconds': s, 'bytes': os.path.getsize(path),
+            'peak_extra_rss_mib': (vm_hwm_kib() - hwm0) / 1024, 'entries': entries}
+
+
+def fsync_path(path):
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def save(spec, out):
     import torch
     state = make_state(spec)
-    hwm0 = vm_hwm_kib()
-    t0 = time.perf_counter()
-    with open(out, 'wb') as f:
-        torch.save(state, f)
-        f.flush()
-        os.fsync(f.fileno())
-    s = time.perf_counter() - t0
-    return {'seconds': s, 'bytes': os.path.getsize(out),
-            'peak_extra_rss_mib': (vm_hwm_kib() - hwm0) / 1024, 'entries': len(state)}
+
+    def work():
+        with open(out, 'wb') as f:
+            torch.save(state, f)
+            f.flush()
+            os.fsync(f.fileno())
+    return timed(work, out, state)
 
 
 def load(path):
     import torch
-    hwm0 = vm_hwm_kib()
-    t0 = time.perf_counter()
-    state = torch.load(path)
-    s = time.perf_counter() - t0
-    return {'seconds': s, 'bytes': os.path.getsize(path),
-            'peak_extra_rss_mib': (vm_hwm_kib() - hwm0) / 1024, 'entries': len(state)}
+    return timed(lambda: torch.load(path), path)
 
 
 def safetensors_save(spec, out):
     from safetensors.torch import save_file
     state = make_state(spec)
-    hwm0 = vm_hwm_kib()
-    t0 = time.perf_counter()
-    save_file(state, out)
-    fd = os.open(out, os.O_RDONLY)  # save_file does not fsync; every save timing here does
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    s = time.perf_counter() - t0
-    return {'seconds': s, 'bytes': os.path.getsize(out),
-            'peak_extra_rss_mib': (vm_hwm_kib() - hwm0) / 1024, 'entries': len(state)}
+
+    def work():
+        save_file(state, out)
+        fsync_path(out)  # save_file does not fsync; every save timing here does
+    return timed(work, out, state)
 
 
 def safetensors_load(path):
     from safetensors.torch import load_file
-    hwm0 = vm_hwm_kib()
-    t0 = time.perf_counter()
-    state = load_file(path)
-    s = time.perf_counter() - t0
-    return {'seconds': s, 'bytes': os.path.getsize(path),
-            'peak_extra_rss_mib': (vm_hwm_kib() - hwm0) / 1024, 'entries': len(state)}
+    return timed(lambda: load_file(path), path)
 
 
 def policy(epochs, iters):
