@@ -28,6 +28,17 @@ TEST(StoreTorchPublish, E42_KeepsOnlyPublishedKeysNamedAfterTheFileHash) {
   EXPECT_EQ(ts::load(p.path), Value(Dict{{{"meta", *d.find("meta")}, {"state_dict", *d.find("state_dict")}}}));
 }
 
+TEST(StoreTorchPublish, E42_APublishedFileHasTheModeTorchSaveGivesIt) {
+  // torch.save opens with the default 0666 masked by the umask: 0644 under 022
+  TempDir dir;
+  const mode_t old_mask = ::umask(022);
+  const ts::Published p = ts::publish(runner_checkpoint(), {"meta"}, dir / "epoch_3.pth");
+  ::umask(old_mask);
+  struct stat st {};
+  ASSERT_EQ(::stat(p.path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0644u);
+}
+
 TEST(StoreTorchPublish, E42_PublishingIsDeterministic) {
   TempDir dir;
   const ts::Published a = ts::publish(runner_checkpoint(), {"state_dict"}, dir / "best_acc_epoch_5.pth");
