@@ -32,9 +32,33 @@ std::string latin1_to_utf8(std::string_view bytes) {
   return s;
 }
 
+// Frees a node graph without recursion: each node's children are moved out
+// before the node itself can die, so no destructor frees a child. A chain
+// of 10^5 nested lists (a 300 KB pickle) overflowed the stack in nested
+// shared_ptr destructors otherwise, and a list that contains itself leaked.
+void dismantle(std::vector<Ref> work) {
+  while (!work.empty()) {
+    Ref n = std::move(work.back());
+    work.pop_back();
+    if (!n) continue;
+    for (Ref& r : n->items) work.push_back(std::move(r));
+    for (auto* pairs : {&n->pairs, &n->attributes})
+      for (auto& [k, v] : *pairs) work.push_back(std::move(k)), work.push_back(std::move(v));
+    n->items.clear(), n->pairs.clear(), n->attributes.clear();
+    for (Ref* r : {&n->callable, &n->args, &n->state}) work.push_back(std::move(*r));
+  }
+}
+
 class Machine {
  public:
   Machine(std::string_view in, detail::Context& ctx) : in_(in), ctx_(ctx) {}
+  Machine(const Machine&) = delete;
+  Machine& operator=(const Machine&) = delete;
+  ~Machine() {
+    std::vector<Ref> all = std::move(stack_);
+    for (auto& [index, r] : memo_) all.push_back(std::move(r));
+    dismantle(std::move(all));
+  }
 
   Ref run() {
     while (true) {
@@ -411,7 +435,7 @@ class Converter {
 Value unpickle(std::string_view pickle, const StorageLoader& load_storage) {
   detail::Context ctx{load_storage, {}};
   Machine machine(pickle, ctx);
-  const Ref root = machine.run();
+  const Ref root = machine.run();  // the machine's stack holds it too: dismantled with it
   return Converter(16 * machine.nodes_created() + 1024).value(root, 0);
 }
 
