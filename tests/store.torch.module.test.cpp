@@ -97,7 +97,9 @@ TEST(StoreTorchModule, VerifyChecksAPythonCheckpointAndFindsACorruptCopy) {
   const std::size_t data0 = bytes.find("tiny/data/0");
   ASSERT_NE(data0, std::string::npos);
   bytes[(data0 + 11 + 4 + 63) / 64 * 64] ^= 1;  // its data: the next multiple of 64 after the name and 'FB'
-  const std::string copy = scratch("corrupt.pth");
+  Scratch scratch;
+  ASSERT_FALSE(scratch.dir.empty());
+  const std::string copy = scratch / "corrupt.pth";
   std::FILE* out = std::fopen(copy.c_str(), "wb");
   ASSERT_NE(out, nullptr);
   std::fwrite(bytes.data(), 1, bytes.size(), out);
