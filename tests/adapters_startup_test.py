@@ -92,7 +92,8 @@ class Startup(unittest.TestCase):
     def test_a_malformed_case_is_refused_before_loading(self):
         bad = os.path.join(self.tmp, "bad.json")
         with open(bad, "w") as f:
-            json.dump({"id": "x", "runner": {"work_dir": "/abs"},
+            # absolute, yet in this test's scratch dir should the refusal regress
+            json.dump({"id": "x", "runner": {"work_dir": os.path.join(self.tmp, "abs")},
                        "events": []}, f)
         self.assertOneLineExit2(self.adapter("mmengine", "run", bad),
                                 "runner.work_dir must be relative")

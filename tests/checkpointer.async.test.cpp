@@ -139,6 +139,28 @@ TEST(CheckpointerAsync, E28_AFailedBackgroundSaveSurfacesAtTheNextCallAndEvictsN
   EXPECT_EQ(store_test::read_file(d / "work/last_checkpoint"), d / "work/epoch_2.pth");
 }
 
+TEST(CheckpointerAsync, E28_AfterAFailedBackgroundSaveTheRunGoesOnAsIfItWasNeverAskedFor) {
+  // epoch_2 fails in the background and the run moves on to epoch 3: the
+  // hook's state forgot epoch 2 (rolled back), so epoch_3 evicts nothing
+  TempDir d;
+  Logs logs;
+  Model m;
+  ckpt::Checkpointer ck(options(d, R"({"interval": 1, "max_keep_ckpts": 2})", logs, true));
+  ck.track("model", *m.net);
+  ck.before_train({}, 3, 3);
+  ck.after_train_epoch(0, 1);
+  ck.wait();
+  ASSERT_EQ(::mkdir((d / "work/epoch_2.pth").c_str(), 0755), 0);
+  ck.after_train_epoch(1, 2);
+  EXPECT_THROW(ck.wait(), ckpt::Error);
+  ASSERT_EQ(::rmdir((d / "work/epoch_2.pth").c_str()), 0);
+  ck.after_train_epoch(2, 3);
+  ck.wait();
+  EXPECT_EQ(store_test::files_in(d / "work"),
+            (std::vector<std::string>{"epoch_1.pth", "epoch_3.pth", "last_checkpoint"}));
+  EXPECT_NE(ck.runtime_info_json().find(R"("keep_ckpt_ids": [1, 3])"), std::string::npos) << ck.runtime_info_json();
+}
+
 TEST(CheckpointerAsync, E28_ASynchronousFailureIsThrownByItsOwnCall) {
   TempDir d;
   Logs logs;

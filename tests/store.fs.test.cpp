@@ -570,7 +570,44 @@ TEST(StoreFs, B61_LegacyDeletesWhatItJustWroteInBothOrderings) {
   }
 }
 
-// --- containment ------------------------------------------------------------------
+// --- containment ---------------------------------------------------------------
+//
+// Tests run as root in CI, so a containment test never aims at a real file
+// outside its scratch tree, not even to see it refused: a regression in the
+// check would destroy it. The targets are canaries in the scratch tree,
+// outside both roots, and each test checks that they survive.
+
+/// Files outside the store's roots (work/) in the scratch tree: `outside/`,
+/// and `work2/`, a sibling whose name extends the root's (a prefix test
+/// without the separator takes it for inside). The destructor fails the
+/// test when anything there changed, appeared or went.
+struct Canaries {
+  const Scratch& s;
+  std::map<std::string, std::string> planted;
+  explicit Canaries(const Scratch& scratch) : s(scratch) {
+    for (const char* rel : {"outside/hostname", "outside/dir/keep.txt", "work2/epoch_1.pth", "work2/last_checkpoint"})
+      plant(rel, std::string("canary ") + rel);
+  }
+  Canaries(const Canaries&) = delete;
+  Canaries& operator=(const Canaries&) = delete;
+  /// Another file outside the roots (for a symlink to point at, say).
+  std::string plant(const std::string& rel, const std::string& content) {
+    write(s / rel, content);
+    planted[rel] = content;
+    return s / rel;
+  }
+  std::string path(const std::string& rel) const { return s / rel; }
+  ~Canaries() {
+    std::map<std::string, std::string> now;
+    for (const char* area : {"outside", "work2"})
+      if (fs::is_directory(fs::symlink_status(s.base / area)))  // else every canary there is gone
+        for (const auto& [rel, what] : listing(s.base / area))
+        if (what != "dir") now[std::string(area) + "/" + rel] = what;
+    std::map<std::string, std::string> expected;
+    for (const auto& [rel, content] : planted) expected[rel] = "file: " + content;
+    EXPECT_EQ(now, expected) << "something outside the store's roots changed";
+  }
+};
 
 /// A plan that would delete an existing checkpoint and then write `filename`.
 Plan evict_then_save(const Scratch& s, const std::string& filename) {
@@ -599,19 +636,38 @@ void expect_refused(const Scratch& s, const Plan& plan, const std::string& path)
 
 TEST(StoreFs, Containment_DotDotTemplateIsRefusedBeforeAnythingIsDeleted) {
   Scratch s;
+  Canaries c(s);
   expect_refused(s, evict_then_save(s, "../x_1.pth"), s / "work/../x_1.pth");
   expect_refused(s, evict_then_save(s, "a/../../b_1.pth"), s / "work/a/../../b_1.pth");
+  expect_refused(s, evict_then_save(s, "../outside/hostname"), s / "work/../outside/hostname");
 }
 
 TEST(StoreFs, Containment_AbsolutePathIsRefused) {
   Scratch s;
+  Canaries c(s);
   expect_refused(s, evict_then_save(s, s / "elsewhere/epoch_2.pth"), s / "elsewhere/epoch_2.pth");
-  Plan remove{ckpt::RemoveCheckpoint{"/etc/hostname", true}};
-  expect_refused(s, remove, "/etc/hostname");
+  // every kind of effect aimed at an existing file outside both roots
+  const std::string victim = c.path("outside/hostname");
+  expect_refused(s, {ckpt::RemoveCheckpoint{victim, true}}, victim);
+  expect_refused(s, {ckpt::RemoveCheckpoint{c.path("outside/dir"), true}}, c.path("outside/dir"));
+  expect_refused(s, {ckpt::WriteText{victim, "overwritten"}}, victim);
+  expect_refused(s, {ckpt::SaveCheckpoint{c.path("outside"), "hostname", true, true, {}, true, {}}}, victim);
+  expect_refused(s, {ckpt::Symlink{victim, "epoch_1.pth"}}, victim);
+  expect_refused(s, {ckpt::RemoveUntilGap{c.path("work2"), "epoch_{}.pth", 1, -1}}, c.path("work2/epoch_1.pth"));
+}
+
+TEST(StoreFs, Containment_ASiblingThatExtendsTheRootsNameIsOutside) {
+  Scratch s;  // work2/ starts with "work" but is not under work/
+  Canaries c(s);
+  write(s / "work/epoch_1.pth", "precious");
+  expect_refused(s, {ckpt::RemoveCheckpoint{c.path("work2/epoch_1.pth"), true}}, c.path("work2/epoch_1.pth"));
+  expect_refused(s, {ckpt::WriteText{c.path("work2/last_checkpoint"), "x"}}, c.path("work2/last_checkpoint"));
+  expect_refused(s, evict_then_save(s, "../work2/epoch_1.pth"), s / "work/../work2/epoch_1.pth");
 }
 
 TEST(StoreFs, Containment_DotDotThatStaysInsideIsAllowed) {
   Scratch s;
+  Canaries c(s);
   auto applied = make_store(s, Ordering::safe).apply(evict_then_save(s, "a/../epoch_2.pth"), fake_writer(""));
   ASSERT_TRUE(applied.ok()) << applied;
   EXPECT_TRUE(fs::exists(s / "work/epoch_2.pth"));
@@ -619,14 +675,15 @@ TEST(StoreFs, Containment_DotDotThatStaysInsideIsAllowed) {
 
 TEST(StoreFs, Containment_SymlinkedParentOutsideIsRefused) {
   Scratch s;
-  write(s / "outside/victim.pth", "not ours");
+  Canaries c(s);
+  c.plant("outside/victim.pth", "not ours");
   fs::create_directories(s / "work");
   fs::create_directory_symlink(s / "outside", s / "work/sub");
   expect_refused(s, evict_then_save(s, "sub/epoch_2.pth"), s / "work/sub/epoch_2.pth");
   Plan remove{ckpt::RemoveCheckpoint{s / "work/sub/victim.pth", true}};
   expect_refused(s, remove, s / "work/sub/victim.pth");
   Plan series{ckpt::RemoveUntilGap{s / "work/sub", "victim{}", 1, -1}};
-  write(s / "outside/victim1", "not ours either");
+  c.plant("outside/victim1", "not ours either");
   expect_refused(s, series, s / "work/sub/victim1");
 }
 
@@ -634,7 +691,8 @@ TEST(StoreFs, Containment_SeriesIsCheckedPastPathsThePlanWrites) {
   // C52 after C51: the series' first path is the file the plan saves, not on
   // disk yet when the plan is checked; the check walks on to the next one.
   Scratch s;
-  write(s / "outside/ckpt.pth", "not ours");
+  Canaries c(s);
+  c.plant("outside/ckpt.pth", "not ours");
   fs::create_directories(s / "work");
   fs::create_directory_symlink(s / "outside", s / "work/d1");
   Plan plan{ckpt::LegacySaveCheckpoint{s / "work", "d2/ckpt.pth", s / "work/d2/ckpt.pth", true, false, py::none, {}},
@@ -642,8 +700,26 @@ TEST(StoreFs, Containment_SeriesIsCheckedPastPathsThePlanWrites) {
   expect_refused(s, plan, s / "work/d1/ckpt.pth");
 }
 
+TEST(StoreFs, Containment_ASymlinkMadeByThePlanCannotLeadALaterWriteOutside) {
+  // Checked before the plan runs, work/sub does not exist yet; the plan's
+  // own Symlink then points it outside, and the save through it must fail.
+  Scratch s;
+  Canaries c(s);
+  fs::create_directories(s / "work");
+  Plan plan{ckpt::Symlink{s / "work/sub", s / "outside"},
+            ckpt::SaveCheckpoint{s / "work", "sub/hostname", true, true, {}, true, {}},
+            ckpt::RemoveCheckpoint{s / "work/sub/dir", true}};
+  for (auto ordering : {Ordering::reference, Ordering::safe}) {
+    auto applied = make_store(s, ordering).apply(plan, fake_writer(""));
+    ASSERT_TRUE(applied.error) << ordering;
+    EXPECT_EQ(applied.error->kind, store::ErrorKind::containment) << *applied.error;
+    fs::remove(s / "work/sub");
+  }
+}
+
 TEST(StoreFs, Containment_SymlinkedParentInsideIsFollowed) {
   Scratch s;
+  Canaries c(s);
   fs::create_directories(s / "work/real");
   fs::create_directory_symlink(s / "work/real", s / "work/alias");
   auto applied = make_store(s, Ordering::safe).apply(evict_then_save(s, "alias/epoch_2.pth"), fake_writer(""));
@@ -653,18 +729,18 @@ TEST(StoreFs, Containment_SymlinkedParentInsideIsFollowed) {
 
 TEST(StoreFs, Containment_ALinkAtTheFinalNameIsReplacedNotWrittenThrough) {
   Scratch s;  // torch.save would follow it; the rename replaces the link itself
-  write(s / "outside/victim.pth", "not ours");
+  Canaries c(s);
   fs::create_directories(s / "work");
-  fs::create_symlink(s / "outside/victim.pth", s / "work/epoch_1.pth");
+  fs::create_symlink(c.plant("outside/victim.pth", "not ours"), s / "work/epoch_1.pth");
   Plan save{ckpt::SaveCheckpoint{s / "work", "epoch_1.pth", true, true, {}, true, {}}};
   auto applied = make_store(s, Ordering::safe).apply(save, fake_writer(""));
   ASSERT_TRUE(applied.ok()) << applied;
   EXPECT_TRUE(fs::is_regular_file(fs::symlink_status(s / "work/epoch_1.pth")));
-  EXPECT_EQ(read(s / "outside/victim.pth"), "not ours");
 }
 
 TEST(StoreFs, Containment_ASymlinkedRootIsItsTarget) {
   Scratch s;
+  Canaries c(s);
   fs::create_directories(s / "disk/run");
   fs::create_directory_symlink(s / "disk/run", s / "work");
   auto applied = make_store(s, Ordering::safe).apply(evict_then_save(s, "epoch_2.pth"), fake_writer(""));
@@ -675,11 +751,13 @@ TEST(StoreFs, Containment_ASymlinkedRootIsItsTarget) {
 
 TEST(StoreFs, Containment_RelativePathsResolveAgainstTheWorkingDirectory) {
   Scratch s;  // E13: out_dir='' makes the out_dir a relative `<basename>`
+  Canaries c(s);
   auto cwd = fs::current_path();
   fs::current_path(s.base);
   Mirrored st("exp", "exp");
   auto inside = st.apply({ckpt::SaveCheckpoint{"exp", "epoch_1.pth", true, true, {}, true, {}}}, fake_writer(""));
   auto outside = st.apply({ckpt::SaveCheckpoint{"exp", "../epoch_1.pth", true, true, {}, true, {}}}, fake_writer(""));
+  auto removal = st.apply({ckpt::RemoveCheckpoint{"outside/hostname", true}});
   fs::current_path(cwd);
   ASSERT_TRUE(inside.ok()) << inside;
   EXPECT_EQ(inside.written, std::vector<std::string>{"exp/epoch_1.pth"});
@@ -687,23 +765,28 @@ TEST(StoreFs, Containment_RelativePathsResolveAgainstTheWorkingDirectory) {
   ASSERT_TRUE(outside.error);
   EXPECT_EQ(outside.error->kind, store::ErrorKind::containment);
   EXPECT_FALSE(fs::exists(s / "epoch_1.pth"));
+  ASSERT_TRUE(removal.error);
+  EXPECT_EQ(removal.error->kind, store::ErrorKind::containment);
 }
 
 TEST(StoreFs, Containment_RemovingARootIsRefused) {
   Scratch s;  // an empty filename_tmpl names out_dir itself: mmengine would rmtree the run
+  Canaries c(s);
   write(s / "work/epoch_1.pth", "precious");
   expect_refused(s, {ckpt::RemoveCheckpoint{s / "work/", true}}, s / "work/");
   expect_refused(s, {ckpt::RemoveCheckpoint{s / "work/sub/..", true}}, s / "work/sub/..");
+  expect_refused(s, {ckpt::RemoveCheckpoint{s / "work/..", true}}, s / "work/..");
 }
 
 TEST(StoreFs, Containment_ResumedBestPathOutsideIsNeverRemoved) {
   // E15, E35: the previous best path comes from the (resumed) runtime info
   // and is removed on a win, wherever it points.
   Scratch s;
-  write(s / "outside/victim.pth", "someone else's");
+  Canaries c(s);
   auto plans = mmengine_plans(kw({{"interval", -1}, {"save_last", false}, {"save_best", "acc"}}),
                               mmengine_trace(s / "work", true, 1, 1, {py::Dict{{"acc", 0.5}}}),
-                              py::Dict{{"best_ckpt", s / "outside/victim.pth"}, {"best_score", 0.1}});
+                              py::Dict{{"best_ckpt", c.plant("outside/victim.pth", "someone else's")},
+                                       {"best_score", 0.1}});
   auto st = make_store(s, Ordering::safe);
   auto winning = first_eviction(plans);  // after_val_epoch: a win removes the previous best
   apply_until(st, plans, winning, {});
@@ -711,19 +794,19 @@ TEST(StoreFs, Containment_ResumedBestPathOutsideIsNeverRemoved) {
   ASSERT_TRUE(applied.error);
   EXPECT_EQ(applied.error->kind, store::ErrorKind::containment);
   EXPECT_EQ(applied.error->path, s / "outside/victim.pth");
-  EXPECT_EQ(read(s / "outside/victim.pth"), "someone else's");
   EXPECT_FALSE(fs::exists(s / "work/best_acc_epoch_1.pth"));  // nothing of that plan
 }
 
 TEST(StoreFs, Containment_MetricKeyCannotEscape) {
   Scratch s;  // E35 replaces every '/' of the best name with '_'
+  Canaries c(s);
   auto kwargs = kw({{"interval", -1}, {"save_last", false}, {"save_best", "../../acc"}, {"rule", "greater"}});
   auto plans = mmengine_plans(kwargs,
                               mmengine_trace(s / "work", true, 1, 1, {py::Dict{{"../../acc", 0.5}}}));
   auto st = make_store(s, Ordering::safe);
   for (const auto& plan : plans) ASSERT_TRUE(st.apply(plan, fake_writer("")).ok());
   EXPECT_TRUE(fs::exists(s / "work/best_.._.._acc_epoch_1.pth"));
-  EXPECT_EQ(listing(s.base).size(), 2u);  // work/ and the best file
+  EXPECT_EQ(listing(s / "work").size(), 1u);  // the best file and nothing else
 }
 
 // --- failures ---------------------------------------------------------------------
@@ -1084,8 +1167,8 @@ TEST(StoreFs, Errors_AreThePythonExceptionsAProgramWouldMeet) {
   EXPECT_EQ(dir.error->err, EISDIR);
   EXPECT_EQ(store::python_exception(*dir.error).type, "IsADirectoryError");
   EXPECT_NE(store::python_exception(*dir.error).message.find("[Errno 21]"), std::string::npos);
-  // leaving the roots: the store's own refusal
-  auto out = st.apply(save("../../escape.pth"), fake_writer(""));
+  // leaving the roots (into the scratch tree, never above it): the store's own refusal
+  auto out = st.apply(save("../escape.pth"), fake_writer(""));
   ASSERT_TRUE(out.error);
   EXPECT_EQ(store::python_exception(*out.error).type, "ContainmentError");
   // what the reference raises itself (FileClient has no rmtree: E16)

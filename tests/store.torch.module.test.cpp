@@ -2,10 +2,15 @@
 // summarised, written again and published through the module (E29, E42).
 #include <gtest/gtest.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <unistd.h>
 #include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <string_view>
+#include "independent.hpp"
 import ckpt;
 import ckpt.store.torch;
 
@@ -13,9 +18,25 @@ namespace {
 namespace st = ckpt::store::torch;
 const std::string tiny = std::string(CKPT_SOURCE_DIR) + "/tests/data/tiny.pth";
 
-std::string scratch(const char* name) {
-  char dir[] = "/tmp/ckpt-module-test-XXXXXX";
-  return std::string(mkdtemp(dir)) + "/" + name;
+/// A fresh directory under $TMPDIR (else /tmp), removed with its contents.
+struct Scratch {
+  std::string dir;
+  Scratch() {
+    const char* tmp = std::getenv("TMPDIR");
+    std::string tmpl = std::string(tmp && *tmp ? tmp : "/tmp") + "/ckpt-module-test-XXXXXX";
+    dir = ::mkdtemp(tmpl.data()) ? tmpl : "";
+  }
+  ~Scratch() {
+    if (!dir.empty())
+      ::nftw(dir.c_str(), [](const char* p, const struct stat*, int, FTW*) { return ::remove(p); }, 16,
+             FTW_DEPTH | FTW_PHYS);
+  }
+  std::string operator/(const char* name) const { return dir + "/" + name; }
+};
+
+std::string read_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), {}};
 }
 }  // namespace
 
@@ -30,7 +51,9 @@ TEST(StoreTorchModule, E29_LoadSaveLoadKeepsTheCheckpoint) {
   st::LoadedHandle loaded = st::load_handle(tiny);
   ASSERT_EQ(loaded.error, "");
   ASSERT_FALSE(loaded.handle.empty());
-  std::string copy = scratch("copy.pth");
+  Scratch scratch;
+  ASSERT_FALSE(scratch.dir.empty());
+  std::string copy = scratch / "copy.pth";
   int fd = ::open(copy.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   ASSERT_GE(fd, 0);
   EXPECT_EQ(st::save_handle(loaded.handle, fd), "");
@@ -43,12 +66,17 @@ TEST(StoreTorchModule, E29_LoadSaveLoadKeepsTheCheckpoint) {
 TEST(StoreTorchModule, E42_PublishKeepsTheKeysAndNamesTheHash) {
   st::LoadedHandle loaded = st::load_handle(tiny);
   ASSERT_EQ(loaded.error, "");
-  std::string source = scratch("epoch_1.pth");
+  Scratch scratch;
+  ASSERT_FALSE(scratch.dir.empty());
+  std::string source = scratch / "epoch_1.pth";
   st::PublishedFile out = st::publish_handle(loaded.handle, {"meta", "state_dict"}, [&](std::string_view sha) {
     return ckpt::published_name(source, sha);
   });
   ASSERT_EQ(out.error, "");
-  EXPECT_EQ(out.path, source.substr(0, source.size() - 4) + "-" + out.sha256.substr(0, 8) + ".pth");
+  // the name's hash, recomputed here from the file's bytes (not the sha256 the store reports)
+  const std::string sha = independent::sha256_hex(read_bytes(out.path));
+  EXPECT_EQ(out.path, scratch / "epoch_1-" + sha.substr(0, 8) + ".pth");
+  EXPECT_EQ(out.sha256, sha);
   st::LoadedSummary published = st::load_summary(out.path);
   ASSERT_EQ(published.error, "");
   EXPECT_EQ(published.summary.top_level_keys, (std::vector<std::string>{"meta", "state_dict"}));
@@ -69,7 +97,9 @@ TEST(StoreTorchModule, VerifyChecksAPythonCheckpointAndFindsACorruptCopy) {
   const std::size_t data0 = bytes.find("tiny/data/0");
   ASSERT_NE(data0, std::string::npos);
   bytes[(data0 + 11 + 4 + 63) / 64 * 64] ^= 1;  // its data: the next multiple of 64 after the name and 'FB'
-  const std::string copy = scratch("corrupt.pth");
+  Scratch scratch;
+  ASSERT_FALSE(scratch.dir.empty());
+  const std::string copy = scratch / "corrupt.pth";
   std::FILE* out = std::fopen(copy.c_str(), "wb");
   ASSERT_NE(out, nullptr);
   std::fwrite(bytes.data(), 1, bytes.size(), out);

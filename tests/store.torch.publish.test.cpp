@@ -3,18 +3,15 @@
 // temporary file is left behind, on success or failure.
 #include "ckpt/store/torch/handle.hpp"
 #include "ckpt/store/torch/publish.hpp"
+#include "independent.hpp"
 #include "store.torch.support.hpp"
 
 namespace {
 
 using namespace store_test;
 
-std::string sha256_of_file(const std::string& path) {
-  const std::string bytes = read_file(path);
-  ckpt::internal::Sha256 h;
-  h.update(bytes.data(), bytes.size());
-  return ckpt::internal::Sha256::hex(h.finish());
-}
+// Recomputed by the test's own SHA-256, not the store's (independent.hpp).
+std::string sha256_of_file(const std::string& path) { return independent::sha256_hex(read_file(path)); }
 
 TEST(StoreTorchPublish, E42_KeepsOnlyPublishedKeysNamedAfterTheFileHash) {
   TempDir dir;
@@ -22,12 +19,24 @@ TEST(StoreTorchPublish, E42_KeepsOnlyPublishedKeysNamedAfterTheFileHash) {
   ts::save(ckpt, dir / "epoch_3.pth");
   const std::string source_bytes = read_file(dir / "epoch_3.pth");
   const ts::Published p = ts::publish(ckpt, {"meta", "state_dict", "not_there"}, dir / "epoch_3.pth");
-  EXPECT_EQ(p.path, dir / ("epoch_3-" + p.sha256.substr(0, 8) + ".pth"));
-  EXPECT_EQ(sha256_of_file(p.path), p.sha256);
+  const std::string sha = sha256_of_file(p.path);
+  EXPECT_EQ(p.path, dir / ("epoch_3-" + sha.substr(0, 8) + ".pth"));
+  EXPECT_EQ(p.sha256, sha);
   EXPECT_EQ(read_file(dir / "epoch_3.pth"), source_bytes);
   EXPECT_EQ(files_in(dir.path), (std::vector<std::string>{"epoch_3-" + p.sha256.substr(0, 8) + ".pth", "epoch_3.pth"}));
   const Dict& d = ckpt.as<Dict>();
   EXPECT_EQ(ts::load(p.path), Value(Dict{{{"meta", *d.find("meta")}, {"state_dict", *d.find("state_dict")}}}));
+}
+
+TEST(StoreTorchPublish, E42_APublishedFileHasTheModeTorchSaveGivesIt) {
+  // torch.save opens with the default 0666 masked by the umask: 0644 under 022
+  TempDir dir;
+  const mode_t old_mask = ::umask(022);
+  const ts::Published p = ts::publish(runner_checkpoint(), {"meta"}, dir / "epoch_3.pth");
+  ::umask(old_mask);
+  struct stat st {};
+  ASSERT_EQ(::stat(p.path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0644u);
 }
 
 TEST(StoreTorchPublish, E42_PublishingIsDeterministic) {

@@ -129,12 +129,11 @@ TEST(StoreTorchRead, ReaderFailsCleanlyAtAnUnexpectedEndOfFile) {
 // there must fall back to buffered reads, not fail.
 TEST(StoreTorchRead, TmpfsLoadsWithDirectIoForced) {
   if (!exists("/dev/shm")) GTEST_SKIP() << "no /dev/shm";
-  const std::string path = "/dev/shm/store.torch.read." + std::to_string(::getpid()) + ".pth";
+  TempDir dir("/dev/shm");
   const Value v = mixed_sizes();
-  ts::save(v, path);
+  ts::save(v, dir / "x.pth");
   Value back;
-  EXPECT_NO_THROW(back = ts::load(path, options(8, DirectIo::on)));
-  ::unlink(path.c_str());
+  EXPECT_NO_THROW(back = ts::load(dir / "x.pth", options(8, DirectIo::on)));
   EXPECT_EQ(back, v);
 }
 

@@ -12,6 +12,7 @@
 #include <fstream>
 #include <iterator>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -53,13 +54,17 @@ inline std::vector<std::string> files_in(const std::string& dir) {
   return names;
 }
 
-/// A fresh folder under $TMPDIR (or /tmp), removed with everything in it.
+/// A fresh folder under `base` (by default $TMPDIR, else /tmp), removed
+/// with everything in it: the one place a test writes.
 struct TempDir {
   std::string path;
-  TempDir() {
+  explicit TempDir(std::string base = "") {
     const char* tmp = std::getenv("TMPDIR");
-    std::string tmpl = std::string(tmp && *tmp ? tmp : "/tmp") + "/store.torch.XXXXXX";
-    path = ::mkdtemp(tmpl.data());
+    if (base.empty()) base = tmp && *tmp ? tmp : "/tmp";
+    std::string tmpl = base + "/store.torch.XXXXXX";
+    const char* made = ::mkdtemp(tmpl.data());
+    if (!made) throw std::runtime_error("mkdtemp under " + base + " failed");
+    path = made;
   }
   ~TempDir() {
     ::nftw(path.c_str(), [](const char* p, const struct stat*, int, FTW*) { return ::remove(p); }, 16,
