@@ -95,9 +95,12 @@ class Archive {
 
   std::string bytes(const std::string& relative) const {
     const zip::Entry& e = entry(relative);
+    // Where, first: that checks the size the directory claims against the
+    // file, before a 4 GiB claim in a 16 KB file is allocated and zeroed.
+    const std::uint64_t at = data_offset(e);
     std::string s(static_cast<std::size_t>(e.size), '\0');
     std::uint32_t crc = 0;
-    file_.read_into(s.data(), data_offset(e), s.size(), &crc);
+    file_.read_into(s.data(), at, s.size(), &crc);
     check_crc(e, crc);
     return s;
   }
