@@ -133,6 +133,21 @@ TEST(StoreTorchCorrupt, UnpicklerSurvivesTruncationAndMutation) {
   }
 }
 
+// A million lists, each inside the next (three bytes a level, 2 MB): the
+// depth limit refuses it, and freeing the half-built graph must not recurse
+// (it overflowed the stack in nested destructors from ~10^5 levels).
+TEST(StoreTorchCorrupt, DeeplyNestedPickleIsAnErrorNotACrash) {
+  TempDir dir;
+  constexpr std::size_t levels = 1'000'000;
+  write_raw_checkpoint(dir / "deep.pth", "\x80\x02" + std::string(levels, ']') + std::string(levels - 1, 'a') + ".");
+  try {
+    ts::load(dir / "deep.pth");
+    ADD_FAILURE() << "loaded a million nested lists";
+  } catch (const ts::Error& e) {
+    EXPECT_EQ(std::string(e.what()), dir / "deep.pth: pickle: nesting deeper than 1000 (a cycle?)");
+  }
+}
+
 TEST(StoreTorchCorrupt, UnpicklerRefusesCyclesAndOutOfBoundsViews) {
   // l = []; l.append(l): a cycle a tree cannot hold.
   EXPECT_NE(unpickle_error(bytes("\x80\x02]q\x00h\x00\x61.")).find("nesting deeper"), std::string::npos);

@@ -54,6 +54,30 @@ TEST(StoreTorchModule, E42_PublishKeepsTheKeysAndNamesTheHash) {
   EXPECT_EQ(published.summary.top_level_keys, (std::vector<std::string>{"meta", "state_dict"}));
 }
 
+TEST(StoreTorchModule, VerifyChecksAPythonCheckpointAndFindsACorruptCopy) {
+  const st::Verified ok = st::verify(tiny, st::VerifyOptions{1, st::DirectIo::off});
+  EXPECT_EQ(ok.error, "");
+  EXPECT_EQ(ok.file_bytes, 866u);
+  EXPECT_EQ(ok.records, 3u);
+  EXPECT_EQ(ok.tensors, 1u);
+  // The same file with a byte of its tensor's record flipped.
+  std::FILE* in = std::fopen(tiny.c_str(), "rb");
+  ASSERT_NE(in, nullptr);
+  std::string bytes(866, '\0');
+  ASSERT_EQ(std::fread(bytes.data(), 1, bytes.size(), in), bytes.size());
+  std::fclose(in);
+  const std::size_t data0 = bytes.find("tiny/data/0");
+  ASSERT_NE(data0, std::string::npos);
+  bytes[(data0 + 11 + 4 + 63) / 64 * 64] ^= 1;  // its data: the next multiple of 64 after the name and 'FB'
+  const std::string copy = scratch("corrupt.pth");
+  std::FILE* out = std::fopen(copy.c_str(), "wb");
+  ASSERT_NE(out, nullptr);
+  std::fwrite(bytes.data(), 1, bytes.size(), out);
+  std::fclose(out);
+  const st::Verified bad = st::verify(copy);
+  EXPECT_EQ(bad.error, copy + ": entry 'tiny/data/0' fails its CRC-32 check (corrupt file)");
+}
+
 TEST(StoreTorchModule, MissingFileIsAnErrorNamingIt) {
   st::LoadedSummary s = st::load_summary("/nonexistent/x.pth");
   EXPECT_NE(s.error.find("/nonexistent/x.pth"), std::string::npos);

@@ -4,6 +4,7 @@
 // miss still load, and corrupt, truncated or tmpfs files fail or fall back
 // as load promises.
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -112,8 +113,8 @@ TEST(StoreTorchRead, ReaderFailsCleanlyAtAnUnexpectedEndOfFile) {
   ASSERT_GE(fd, 0);
   for (DirectIo direct : {DirectIo::on, DirectIo::off})
     for (std::uint64_t offset : {std::uint64_t{0}, std::uint64_t{4096 + 17}}) {
-      const c10::Storage s = ts::detail::storage_for_read(offset, 9 * mib);
-      const std::vector<ts::detail::ReadJob> jobs{{offset, static_cast<char*>(s.data_ptr().get()), 9 * mib}};
+      const c10::DataPtr memory = ts::detail::memory_for_read(offset, 9 * mib);
+      const std::vector<ts::detail::ReadJob> jobs{{offset, static_cast<char*>(memory.get()), 9 * mib}};
       try {
         ts::detail::read_jobs(fd, jobs, {8, direct, true});
         ADD_FAILURE() << "read past the end, direct " << static_cast<int>(direct) << ", offset " << offset;
@@ -151,8 +152,9 @@ TEST(StoreTorchRead, CombinedPieceCrcsEqualOneSerialCrc) {
   const auto expected =
       static_cast<std::uint32_t>(::crc32_z(0, reinterpret_cast<const Bytef*>(bytes.data() + offset), n));
   std::vector<char> unaligned(n + 1);
-  const c10::Storage aligned = ts::detail::storage_for_read(offset, n);
-  for (char* dest : {static_cast<char*>(aligned.data_ptr().get()), unaligned.data() + 1})
+  const c10::DataPtr aligned = ts::detail::memory_for_read(offset, n);
+  // In place, through the bounce buffer (misaligned), and CRC only (no destination).
+  for (char* dest : {static_cast<char*>(aligned.get()), unaligned.data() + 1, static_cast<char*>(nullptr)})
     for (DirectIo direct : {DirectIo::on, DirectIo::off})
       for (int threads : {1, 8}) {
         const std::vector<ts::detail::ReadJob> jobs{{offset, dest, n}, {0, nullptr, 0}};
@@ -160,6 +162,7 @@ TEST(StoreTorchRead, CombinedPieceCrcsEqualOneSerialCrc) {
         ASSERT_EQ(results.size(), 2u);
         EXPECT_EQ(results[0].crc, expected);
         EXPECT_EQ(results[1].crc, 0u);
+        if (!dest) continue;
         EXPECT_EQ(std::memcmp(dest, bytes.data() + offset, n), 0);
         std::memset(dest, 0, n);
       }
@@ -180,6 +183,52 @@ TEST(StoreTorchRead, RepackedArchiveWithOtherPaddingLoadsEqual) {
   for (int threads : {1, 8})
     for (DirectIo direct : {DirectIo::on, DirectIo::off})
       EXPECT_EQ(ts::load(dir / "repacked.zip", options(threads, direct)), v) << threads << " threads";
+}
+
+// A destination that does not line up with the file (a caller's tensor)
+// still reads O_DIRECT, through the thread's buffer: the file's pages stay
+// out of the page cache, but for the ragged ends.
+TEST(StoreTorchRead, MisalignedDestinationStillBypassesThePageCache) {
+  TempDir dir;
+  const std::string bytes(16 * mib, 'x');
+  write_file(dir / "flat", bytes);
+  const int fd = ::open((dir / "flat").c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  const auto cached_pages = [&] {
+    void* map = ::mmap(nullptr, bytes.size(), PROT_READ, MAP_SHARED, fd, 0);
+    std::vector<unsigned char> resident(bytes.size() / 4096);
+    EXPECT_EQ(::mincore(map, bytes.size(), resident.data()), 0);
+    ::munmap(map, bytes.size());
+    return std::count_if(resident.begin(), resident.end(), [](unsigned char r) { return r & 1; });
+  };
+  ASSERT_EQ(::fdatasync(fd), 0);
+  ::posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+  if (cached_pages() > 16) GTEST_SKIP() << "the page cache keeps this file";
+  std::vector<char> dest(bytes.size());
+  const std::uint64_t offset = 4096 + 64;  // the destination is 64-byte aligned at best: never congruent
+  const std::vector<ts::detail::ReadJob> jobs{{offset, dest.data() + 3, bytes.size() - offset - 100}};
+  ts::detail::read_jobs(fd, jobs, {8, DirectIo::on, true});
+  EXPECT_LE(cached_pages(), 16);  // each piece's tail, buffered
+  EXPECT_EQ(std::memcmp(dest.data() + 3, bytes.data() + offset, jobs[0].n), 0);
+  ::close(fd);
+}
+
+TEST(StoreTorchRead, PlanBouncesMisalignedOrAbsentDestinationsAndUsesTheFileSystemsAlignment) {
+  constexpr std::uint64_t mb = 1 << 20;
+  alignas(4096) static char memory[8192];
+  const std::vector<ts::detail::ReadJob> jobs{
+      {512 + 64, memory + 64, mb},       // congruent modulo 512 (not 4096): into place
+      {2 * mb + 64, memory + 128, mb},   // not congruent: through the buffer
+      {4 * mb, nullptr, mb},             // no destination: CRC only, through the buffer
+  };
+  const ts::detail::Plan plan = ts::detail::plan_reads(jobs, 8 * mb, {512, 512});
+  ASSERT_EQ(plan.tasks.size(), 3u);
+  for (const ts::detail::Task& t : plan.tasks) EXPECT_TRUE(!t.run && t.direct);
+  EXPECT_FALSE(plan.tasks[0].bounce);
+  EXPECT_TRUE(plan.tasks[1].bounce);
+  EXPECT_TRUE(plan.tasks[2].bounce);
+  // With the page as the unit (the default), the first one is misaligned too.
+  EXPECT_TRUE(ts::detail::plan_reads(jobs, 8 * mb).tasks[0].bounce);
 }
 
 TEST(StoreTorchRead, PlanCutsLargeJobsAtPageBoundariesAndRunsSmallOnes) {

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -23,7 +24,9 @@
 
 #include "ckpt/store/torch/checkpoint.hpp"
 #include "ckpt/internal/sha256.hpp"
+#include "sink.hpp"
 #include "storage_types.hpp"
+#include "writer.hpp"
 
 namespace store_test {
 
@@ -110,6 +113,23 @@ inline bool mmengine_available() {
 /// tests/store.torch.py with arguments (paths without quotes in them).
 inline Ran python(const std::string& args) {
   return run(std::string("'") + CKPT_PYTHON + "' -W ignore '" + CKPT_STORE_TORCH_SCRIPT + "' " + args);
+}
+
+/// A checkpoint file as save lays it out, but with any pickle (hostile ones
+/// included) and storage entries `data/<key>` holding the given bytes.
+inline void write_raw_checkpoint(const std::string& path, const std::string& pickle,
+                                 const std::vector<std::pair<std::string, std::string>>& storages = {}) {
+  std::vector<ts::StorageEntry> entries;
+  for (const auto& [key, bytes] : storages) entries.emplace_back(key, bytes.size());
+  std::ofstream(path, std::ios::trunc).close();
+  const int fd = ::open(path.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC);
+  ASSERT_GE(fd, 0) << path;
+  ts::FdSink sink(fd);
+  ts::write_archive(sink, {}, pickle, entries, [&](std::size_t i, ts::ZipStream& zip) {
+    zip.write(storages[i].second.data(), storages[i].second.size());
+  });
+  sink.flush();
+  ::close(fd);
 }
 
 // ---- the canonical description (tests/store.torch.py's `describe`) ----

@@ -108,7 +108,9 @@ TEST(StoreTorch, MappedLoadEqualsReadLoadAndIsCopyOnWrite) {
   const Value ckpt = runner_checkpoint();
   ts::save(ckpt, dir / "c.pth");
   const std::string bytes = read_file(dir / "c.pth");
-  Value mapped = ts::load(dir / "c.pth", {true, true});
+  ts::LoadOptions options;
+  options.mmap = true;
+  Value mapped = ts::load(dir / "c.pth", options);
   EXPECT_EQ(mapped, ckpt);
   mapped.as<Dict>().find("state_dict")->as<Dict>().find("lin.weight")->as<at::Tensor>().fill_(3);
   EXPECT_EQ(read_file(dir / "c.pth"), bytes);

@@ -1,12 +1,17 @@
 // tools/bench save/load, the C++ side (C++17: includes LibTorch). One
 // measurement per process, so that each peak-RSS reading is its own:
 //   bench-store save-raw|save-pickle|save-ours SPEC OUT
-//   bench-store load-raw|load-pickle|load-ours|load-ours-nocrc|load-ours-mmap FILE
+//   bench-store load-raw|load-pickle|load-ours|load-ours-nocrc|load-ours-mmap|verify FILE
+//   bench-store load-ours-into FILE SPEC
 // SPEC: one tensor a line, "name f32|i64 dim...". load-raw is the disk's
 // limit: the whole file into memory, no parsing, the way the loader's
-// storage reads go (8 threads, O_DIRECT, 4 MiB requests). Prints one JSON line:
-// {"seconds": ..., "bytes": ..., "peak_extra_rss_mib": ...}. Timings
-// include fsync for saves; building the state is not timed.
+// storage reads go (8 threads, O_DIRECT, 4 MiB requests). load-ours-into
+// loads into a state of SPEC's shapes built (and touched) beforehand, as a
+// resuming trainer's; verify checks the file without loading it. Prints
+// one JSON line: {"seconds": ..., "bytes": ..., "peak_extra_rss_mib": ...,
+// "cpu_user_s": ..., "cpu_sys_s": ...} (CPU seconds of the timed part, all
+// threads). Timings include fsync for saves; building the state is not
+// timed.
 #include <ATen/ATen.h>
 #include <torch/csrc/jit/serialization/pickle.h>
 
@@ -23,8 +28,10 @@
 #include <stdexcept>
 #include <string>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <thread>
 #include <unistd.h>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -49,6 +56,20 @@ int open_out(const std::string& path) {
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) throw std::runtime_error("open " + path + ": " + std::strerror(errno));
   return fd;
+}
+
+// CPU seconds of this process, all threads: on a shared machine they vary
+// less than wall time, and split the work between us (user) and the
+// kernel (sys: page faults, copies out of the page cache).
+struct CpuTimes {
+  double user = 0, sys = 0;
+};
+
+CpuTimes cpu_times() {
+  struct rusage u;
+  ::getrusage(RUSAGE_SELF, &u);
+  const auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
+  return {seconds(u.ru_utime), seconds(u.ru_stime)};
 }
 
 void close_synced(int fd) {
@@ -94,7 +115,8 @@ void read_raw(const std::string& path) {
 int main(int argc, char** argv) try {
   if (argc < 3) {
     std::fprintf(stderr, "usage: bench-store save-raw|save-pickle|save-ours SPEC OUT\n"
-                         "       bench-store load-raw|load-pickle|load-ours|load-ours-nocrc|load-ours-mmap FILE\n");
+                         "       bench-store load-raw|load-pickle|load-ours|load-ours-nocrc|load-ours-mmap|verify FILE\n"
+                         "       bench-store load-ours-into FILE SPEC\n");
     return 2;
   }
   const std::string mode = argv[1];
@@ -103,6 +125,9 @@ int main(int argc, char** argv) try {
   if (mode.rfind("save-", 0) == 0) {
     if (argc < 4) throw std::runtime_error("save needs SPEC OUT");
     state = bench::make_state(argv[2], bytes);
+  } else if (mode == "load-ours-into") {
+    if (argc < 4) throw std::runtime_error("load-ours-into needs FILE SPEC");
+    state = bench::make_state(argv[3], bytes);
   }
   // Built outside the timed region: the input each save starts from.
   ckpt::torch_store::Value ours_value;
@@ -117,6 +142,7 @@ int main(int argc, char** argv) try {
     pickle_value = dict;
   }
   const long hwm0 = vm_hwm_kib();
+  const CpuTimes cpu0 = cpu_times();
   const auto t0 = std::chrono::steady_clock::now();
   std::size_t touched = 0;
   if (mode == "save-raw") {
@@ -140,6 +166,21 @@ int main(int argc, char** argv) try {
     std::vector<char> data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     auto v = torch::jit::pickle_load(data);
     touched = v.isGenericDict() ? v.toGenericDict().size() : 1;
+  } else if (mode == "load-ours-into") {
+    // The file's top level is the state's OrderedDict: its keys name the tensors.
+    std::unordered_map<std::string, at::Tensor> by_name(state.begin(), state.end());
+    ckpt::torch_store::LoadOptions options;
+    options.into = [&](const std::vector<ckpt::torch_store::Value>& keys, const at::Tensor&) {
+      if (keys.size() != 1 || !keys[0].is<std::string>()) return at::Tensor();
+      auto it = by_name.find(keys[0].as<std::string>());
+      return it == by_name.end() ? at::Tensor() : it->second;
+    };
+    auto v = ckpt::torch_store::load(argv[2], options);
+    touched = v.is<ckpt::torch_store::Dict>() ? v.as<ckpt::torch_store::Dict>().items.size() : 1;
+  } else if (mode == "verify") {
+    const ckpt::torch_store::Verified r = ckpt::torch_store::verify(argv[2]);
+    if (!r.error.empty()) throw std::runtime_error(r.error);
+    touched = r.records;
   } else if (mode == "load-ours" || mode == "load-ours-nocrc" || mode == "load-ours-mmap") {
     ckpt::torch_store::LoadOptions options;
     options.verify_crc = mode == "load-ours";  // mmap: CRCs would touch every byte
@@ -151,10 +192,13 @@ int main(int argc, char** argv) try {
   }
   const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   const long hwm1 = vm_hwm_kib();
-  if (mode.rfind("load-", 0) == 0) bytes = file_size(argv[2]);
+  const CpuTimes cpu1 = cpu_times();
+  if (mode.rfind("load-", 0) == 0 || mode == "verify") bytes = file_size(argv[2]);
   else bytes = file_size(argv[3]);
-  std::printf("{\"seconds\": %.6f, \"bytes\": %lld, \"peak_extra_rss_mib\": %.1f, \"entries\": %zu}\n", s,
-              static_cast<long long>(bytes), static_cast<double>(hwm1 - hwm0) / 1024.0, touched);
+  std::printf("{\"seconds\": %.6f, \"bytes\": %lld, \"peak_extra_rss_mib\": %.1f, \"entries\": %zu, "
+              "\"cpu_user_s\": %.6f, \"cpu_sys_s\": %.6f}\n",
+              s, static_cast<long long>(bytes), static_cast<double>(hwm1 - hwm0) / 1024.0, touched,
+              cpu1.user - cpu0.user, cpu1.sys - cpu0.sys);
   return 0;
 } catch (const std::exception& e) {
   std::fprintf(stderr, "bench-store: %s\n", e.what());

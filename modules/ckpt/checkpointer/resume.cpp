@@ -40,9 +40,15 @@ std::pair<Tree::Dict, ts::Dict> runtime_info(const ts::Dict& file, Profile profi
   return out;
 }
 
-// Loads `path` (every record's CRC-32 checked), then restores from it.
+// Loads `path` (every record's CRC-32 checked) straight into the tracked
+// tensors where shapes and dtypes agree, then restores the rest from it. A
+// file that fails halfway may have overwritten some tracked tensors: the
+// next candidate overwrites them all again, and when none loads the error
+// says so.
 ResumePoint restore(const std::string& path, Engine& engine, const Tracked& tracked, FileFacts& facts) {
-  ts::Value file = ts::load(path);
+  ts::LoadOptions options;
+  options.into = tracked.destinations();
+  ts::Value file = ts::load(path, options);
   if (!file.is<ts::Dict>()) throw ts::Error(path + ": not a checkpoint (the top level is not a dict)");
   const ts::Dict& top = file.as<ts::Dict>();
   const ts::Value* meta = top.find("meta");
@@ -114,7 +120,8 @@ ResumePoint resume_run(Engine& engine, const Tracked& tracked, FileFacts& facts,
   for (const auto& f : failures) reasons += "\n  " + f;
   std::string verdict = broadcast(ranks, at.resumed() ? "=" + at.path : failures.empty() ? "" : "!" + reasons);
   if (verdict.empty()) return converged({}, engine, log);
-  if (verdict[0] == '!') throw Error("resume: no checkpoint of this run could be restored:" + verdict.substr(1), "RuntimeError");
+  if (verdict[0] == '!') throw Error("resume: no checkpoint of this run could be restored (the tracked tensors may hold part of one; "
+                                          "nothing was resumed):" + verdict.substr(1), "RuntimeError");
   const std::string chosen = verdict.substr(1);
   if (!ranks.main()) at = restore(chosen, engine, tracked, facts);
   log(LogLevel::info, "resumed from " + chosen + " at epoch " + std::to_string(at.epoch) + ", iter " +

@@ -1,6 +1,8 @@
 #include "tracked.hpp"
 
 #include <ctime>
+#include <map>
+#include <memory>
 #include <utility>
 
 #include "ckpt/internal/overload.hpp"
@@ -119,6 +121,46 @@ void Tracked::restore(const ts::Value& file, const std::string& where) const {
                },
                e.what);
   }
+}
+
+ts::Into Tracked::destinations() const {
+  // The file's key path of each tracked tensor, as text ("state_dict\0fc1.weight").
+  auto path_of = [](const std::vector<ts::Value>& keys) {
+    std::string out;
+    for (const auto& k : keys) {
+      if (k.is<std::string>()) out += k.as<std::string>();
+      else if (k.is<std::int64_t>()) out += "#" + std::to_string(k.as<std::int64_t>());
+      else return std::string("\x01");  // a key no tracked tensor has
+      out += '\0';
+    }
+    return out;
+  };
+  auto places = std::make_shared<std::map<std::string, torch::Tensor>>();
+  for (const Entry& e : entries_) {
+    std::visit(overload{
+                   [&](torch::nn::Module* m) {
+                     for (auto& [name, t] : layout::module_tensors(*m)) (*places)[path_of({e.key, name})] = t;
+                   },
+                   [&](torch::optim::Optimizer* o) {
+                     for (auto& [keys, t] : layout::optimizer_tensors(*o)) {
+                       std::vector<ts::Value> full{e.key};
+                       full.insert(full.end(), keys.begin(), keys.end());
+                       (*places)[path_of(full)] = t;
+                     }
+                   },
+                   [&](torch::Tensor* t) { (*places)[path_of({e.key})] = *t; },
+                   [&](const Custom&) {},
+               },
+               e.what);
+  }
+  return [places, path_of](const std::vector<ts::Value>& keys, const at::Tensor& described) -> at::Tensor {
+    auto it = places->find(path_of(keys));
+    if (it == places->end()) return {};
+    const at::Tensor& t = it->second;
+    // another shape or dtype: loaded fresh, and restore() names the mismatch
+    if (t.sizes() != described.sizes() || t.scalar_type() != described.scalar_type()) return {};
+    return t;
+  };
 }
 
 std::vector<torch::Tensor> Tracked::buffers() const {

@@ -47,6 +47,11 @@ class Tracked {
   /// tracked key missing from the file is an error naming it and `where`).
   void restore(const ts::Value& file, const std::string& where) const;
 
+  /// Where each tracked tensor is in a file of this layout, for loading
+  /// straight into it (ts::LoadOptions::into): module tensors, the
+  /// optimizer's existing state, tracked tensors. Undefined elsewhere.
+  ts::Into destinations() const;
+
   /// Every module's floating-point buffers, for C50's all-reduce.
   std::vector<torch::Tensor> buffers() const;
 

@@ -8,6 +8,7 @@
 #include <ATen/core/Tensor.h>
 
 #include <cstdint>
+#include <functional>
 #include <iosfwd>
 #include <memory>
 #include <optional>
@@ -18,6 +19,8 @@
 #include <utility>
 #include <variant>
 #include <vector>
+
+#include "verify.hpp"
 
 namespace ckpt::internal {
 class Sink;  // ckpt/internal/sink.hpp: the byte sinks both stores share
@@ -146,6 +149,16 @@ void save(const Value& checkpoint, int fd, const SaveOptions& options = {});
 /// Creates or truncates `path`.
 void save(const Value& checkpoint, const std::string& path, const SaveOptions& options = {});
 
+/// Where a tensor of the file lands when loading into existing state. Called
+/// once per tensor reached in the tree, after data.pkl is parsed and before
+/// any storage is read, with the keys leading to it from the root (dict keys
+/// as they are in the file: str or int; list/tuple positions as int) and the
+/// tensor as the file describes it (dtype, shape; its data is not read yet
+/// and must not be touched). Return a tensor (CPU or CUDA) to receive the
+/// data — the returned tree then holds that very tensor — or an undefined
+/// tensor to let the loader allocate as usual.
+using Into = std::function<at::Tensor(const std::vector<Value>& keys, const at::Tensor& described)>;
+
 struct LoadOptions {
   /// Check the CRC-32 of every tensor storage (torch 1.13's reader does
   /// not: a flipped bit loads silently there); about 0.1 s of CPU per GiB
@@ -159,17 +172,27 @@ struct LoadOptions {
   /// once data.pkl is parsed; a cold file needs several requests in flight
   /// to reach the disk's speed. 1 reads them in the calling thread.
   int io_threads = 8;
-  enum class DirectIo { automatic, on, off };
-  /// Whether storages bypass the page cache (O_DIRECT, falling back to
-  /// buffered reads where the file system refuses it). `automatic`: only
-  /// when most of the file's data is not cached already, since a cached
-  /// file reads faster through the cache than from the disk again.
+  /// Whether storages bypass the page cache (see DirectIo, verify.hpp).
+  using DirectIo = torch_store::DirectIo;
   DirectIo direct_io = DirectIo::automatic;
+  /// Load into existing tensors (a trainer resuming: its parameters and
+  /// optimizer state are allocated already): the file's bytes go straight
+  /// into each destination's memory, with no fresh allocation, where it is
+  /// a contiguous CPU tensor that alone receives a whole, contiguous
+  /// storage of the file; other destinations (tied weights, views,
+  /// non-contiguous or CUDA tensors) are filled correctly, at the price of
+  /// reading that storage first (CUDA: through a bounded pinned buffer).
+  /// A destination whose dtype or shape differs from the file's is an
+  /// Error before any storage is read. Empty: load allocates, as without.
+  /// Does not combine with `mmap`.
+  Into into{};
 };
 
 /// Reads a file written by torch.save (zip format, torch >= 1.6) or by
-/// `save`. Tensors land on the CPU. Throws `Error` naming the file and the
-/// problem for a missing, truncated or corrupt file.
+/// `save`. Tensors land on the CPU (or in `LoadOptions::into`'s tensors).
+/// Throws `Error` naming the file and the problem for a missing, truncated
+/// or corrupt file; once destination tensors were being written, the
+/// message says they may have been partly overwritten.
 Value load(const std::string& path, const LoadOptions& options = {});
 
 }  // namespace ckpt::torch_store

@@ -87,7 +87,10 @@ Summary summarize(const Handle& handle) {
 
 LoadedSummary load_summary(const std::string& path) {
   LoadedSummary out;
-  out.error = error_of([&] { out.summary = summarize(to_handle(load(path, LoadOptions{false, true}))); });
+  LoadOptions mapped;
+  mapped.verify_crc = false;
+  mapped.mmap = true;
+  out.error = error_of([&] { out.summary = summarize(to_handle(load(path, mapped))); });
   return out;
 }
 

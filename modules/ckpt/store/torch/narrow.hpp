@@ -1,7 +1,8 @@
 // ckpt_torch_store without torch types: what C++20 code (the policy's
 // adapters, which cannot include LibTorch 1.13's headers) needs to load,
-// inspect, save and publish checkpoints. Errors come back as text (empty
-// when none), so no exception crosses into the functional core's callers.
+// inspect, save, publish and verify checkpoints. Errors come back as text
+// (empty when none), so no exception crosses into the functional core's
+// callers.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -10,6 +11,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "verify.hpp"  // verify(): checks a file without loading it (no torch types either)
 
 namespace ckpt::torch_store {
 

@@ -62,6 +62,23 @@ void prefault(char* p, std::size_t n) {
 #endif
 }
 
+// O_DIRECT's alignment for this file, as the file system reports it
+// (statx, Linux 6.1+); the page size where it does not say.
+DirectAlign direct_alignment(int fd) {
+#ifdef STATX_DIOALIGN
+  struct statx st;
+  if (::statx(fd, "", AT_EMPTY_PATH, STATX_DIOALIGN, &st) == 0 && (st.stx_mask & STATX_DIOALIGN)) {
+    const std::uint64_t memory = st.stx_dio_mem_align, offset = st.stx_dio_offset_align;
+    const auto power_of_two = [](std::uint64_t x) { return x > 0 && (x & (x - 1)) == 0; };
+    if (power_of_two(memory) && power_of_two(offset) && memory <= page && offset <= page)
+      return {std::max(memory, offset), memory};
+  }
+#else
+  (void)fd;
+#endif
+  return {};
+}
+
 // Whether more than half the pages of [begin, end) are in the page cache;
 // mincore over a mapping that is never touched, so nothing is read.
 bool mostly_cached(int fd, std::uint64_t begin, std::uint64_t end) {
@@ -96,7 +113,8 @@ struct Fd {
   }
 };
 
-// A thread's page-aligned buffer for runs read with O_DIRECT.
+// A thread's page-aligned buffer: runs read with O_DIRECT, pieces whose
+// destination is misaligned or absent (verify only wants their CRC).
 class Bounce {
  public:
   char* get(std::size_t n) {
@@ -154,7 +172,7 @@ class Reader {
     try {
       Bounce bounce;
       for (std::size_t i; !stop_.load(std::memory_order_relaxed) && (i = next_.fetch_add(1)) < plan_.tasks.size();)
-        plan_.tasks[i].run ? read_run(plan_.tasks[i], bounce) : read_piece(i);
+        plan_.tasks[i].run ? read_run(plan_.tasks[i], bounce) : read_piece(i, bounce);
     } catch (...) {
       const std::lock_guard<std::mutex> lock(mutex_);
       if (!error_) error_ = std::current_exception();
@@ -182,7 +200,7 @@ class Reader {
 
   void read_run(const Task& t, Bounce& bounce) {
     if (t.direct && direct_ok_.load(std::memory_order_relaxed)) {
-      const std::uint64_t a = align_down(t.begin), b = align_up(t.end);
+      const std::uint64_t block = plan_.align.block, a = align_down(t.begin, block), b = align_up(t.end, block);
       char* span = bounce.get(b - a);
       if (read_exactly(direct_fd_, span, a, b - a, true)) {
         const zip::ReadAt from_span = [&](std::uint64_t offset, std::size_t n) {
@@ -192,9 +210,12 @@ class Reader {
           const std::size_t j = plan_.order[i];
           if (moved(j, from_span)) continue;
           const ReadJob& job = jobs_[j];
-          prefault(job.dest, job.n);
-          if (job.n > 0) std::memcpy(job.dest, span + (job.offset - a), job.n);
-          if (crc_) results_[j].crc = torch_store::crc32(0, job.dest, job.n);
+          const char* bytes = span + (job.offset - a);
+          if (job.dest) {
+            prefault(job.dest, job.n);
+            if (job.n > 0) std::memcpy(job.dest, bytes, job.n);
+          }
+          if (crc_) results_[j].crc = torch_store::crc32(0, bytes, job.n);
         }
         return;
       }
@@ -204,21 +225,28 @@ class Reader {
       const std::size_t j = plan_.order[i];
       if (moved_buffered(j)) continue;
       const ReadJob& job = jobs_[j];
+      char* dest = job.dest ? job.dest : bounce.get(job.n);
       prefault(job.dest, job.n);
-      read_exactly(fd_, job.dest, job.offset, job.n, false);
-      if (crc_) results_[j].crc = torch_store::crc32(0, job.dest, job.n);
+      read_exactly(fd_, dest, job.offset, job.n, false);
+      if (crc_) results_[j].crc = torch_store::crc32(0, dest, job.n);
     }
   }
 
-  void read_piece(std::size_t i) {
+  void read_piece(std::size_t i, Bounce& bounce) {
     const Task& t = plan_.tasks[i];
     const std::size_t j = plan_.order[t.first];
     if (t.header && moved_buffered(j)) return;
     const ReadJob& job = jobs_[j];
+    // Through the buffer only while O_DIRECT is on: a buffered read goes
+    // straight into place at no extra cost.
+    if (!job.dest || (t.bounce && direct_ok_.load(std::memory_order_relaxed))) {
+      read_bounced(i, job, bounce);
+      return;
+    }
     char* dest = job.dest + (t.begin - job.offset);
     const auto at = [&](std::uint64_t offset) { return dest + (offset - t.begin); };
-    if (t.direct && direct_ok_.load(std::memory_order_relaxed)) {
-      const std::uint64_t lo = align_up(t.begin), hi = align_down(t.end);
+    if (t.direct && !t.bounce && direct_ok_.load(std::memory_order_relaxed)) {
+      const std::uint64_t lo = align_up(t.begin, plan_.align.block), hi = align_down(t.end, plan_.align.block);
       read_exactly(fd_, dest, t.begin, lo - t.begin, false);
       if (!read_exactly(direct_fd_, at(lo), lo, hi - lo, true)) {
         direct_ok_ = false;
@@ -230,6 +258,28 @@ class Reader {
       read_exactly(fd_, dest, t.begin, t.end - t.begin, false);
     }
     if (crc_) piece_crcs_[i] = torch_store::crc32(0, dest, static_cast<std::size_t>(t.end - t.begin));
+  }
+
+  // A piece that cannot go O_DIRECT into place: its block-aligned span
+  // [lo, hi) goes O_DIRECT into the thread's buffer (the bytes before the
+  // piece are read and dropped), its ragged tail buffered after it; then one
+  // copy to the destination while the bytes are hot. Measured against
+  // buffered reads straight into place: see docs/perf.md.
+  void read_bounced(std::size_t i, const ReadJob& job, Bounce& bounce) {
+    const Task& t = plan_.tasks[i];
+    const std::uint64_t block = plan_.align.block, lo = align_down(t.begin, block), hi = align_down(t.end, block);
+    const auto n = static_cast<std::size_t>(t.end - t.begin);
+    char* span = bounce.get(static_cast<std::size_t>(t.end - lo));
+    char* piece = span + (t.begin - lo);
+    bool read = false;
+    if (t.direct && direct_ok_.load(std::memory_order_relaxed)) {
+      read = read_exactly(direct_fd_, span, lo, hi - lo, true);
+      if (read) read_exactly(fd_, span + (hi - lo), hi, t.end - hi, false);
+      else direct_ok_ = false;
+    }
+    if (!read) read_exactly(fd_, piece, t.begin, n, false);
+    if (job.dest) std::memcpy(job.dest + (t.begin - job.offset), piece, n);
+    if (crc_) piece_crcs_[i] = torch_store::crc32(0, piece, n);
   }
 
   int fd_, direct_fd_;
@@ -247,9 +297,8 @@ class Reader {
 
 }  // namespace
 
-c10::Storage storage_for_read(std::uint64_t offset, std::size_t n) {
-  if (n < small_storage)  // read through a buffer anyway: no page of padding
-    return c10::Storage(c10::Storage::use_byte_size_t(), n, c10::GetCPUAllocator(), false);
+c10::DataPtr memory_for_read(std::uint64_t offset, std::size_t n) {
+  if (n < small_storage) return c10::GetCPUAllocator()->allocate(n);  // read through a buffer anyway: no page of padding
   // From 2 MiB on, a storage starts on a huge page so that THP (madvise
   // mode) can back its whole 2 MiB ranges; the advice ends where the
   // storage does, so its tail gets small pages, not a mostly unused huge one.
@@ -258,15 +307,14 @@ c10::Storage storage_for_read(std::uint64_t offset, std::size_t n) {
   if (n > SIZE_MAX - page || ::posix_memalign(&base, alignment, n + page) != 0)
     fail("cannot allocate " + std::to_string(n) + " bytes for a storage");
   if (alignment == huge_page) ::madvise(base, n + page, MADV_HUGEPAGE);  // a hint; failure is harmless
-  c10::DataPtr ptr(static_cast<char*>(base) + offset % page, base, [](void* b) { std::free(b); },
-                   c10::Device(c10::kCPU));
-  return c10::Storage(c10::Storage::use_byte_size_t(), n, std::move(ptr), nullptr, false);
+  return c10::DataPtr(static_cast<char*>(base) + offset % page, base, [](void* b) { std::free(b); },
+                      c10::Device(c10::kCPU));
 }
 
 std::vector<ReadResult> read_jobs(int fd, const std::vector<ReadJob>& jobs, const ReadSettings& settings) {
   struct stat st;
   if (::fstat(fd, &st) != 0) fail(std::string("cannot stat: ") + std::strerror(errno));
-  Plan plan = plan_reads(jobs, static_cast<std::uint64_t>(st.st_size));
+  Plan plan = plan_reads(jobs, static_cast<std::uint64_t>(st.st_size), direct_alignment(fd));
   std::uint64_t total = 0;
   for (const ReadJob& job : jobs) total += job.n;
   const Fd direct{reopen_direct(fd, plan, settings.direct_io)};

@@ -2,9 +2,11 @@
 // with a deep queue of large requests that bypass the page cache, so the
 // loader allocates every storage while unpickling (misaligned like its file
 // offset, which it predicts from the central directory) and reads them all
-// afterwards here: large storages in ~4 MiB pieces, their page-aligned
-// middles with O_DIRECT; runs of small ones, local headers included, as one
-// request; each CRC-32 taken while its bytes are hot. Internal to load.cpp.
+// afterwards here: large storages in ~4 MiB pieces, their block-aligned
+// middles with O_DIRECT (into place, or through a per-thread buffer where
+// the destination, a caller's tensor, does not line up with the file);
+// runs of small ones, local headers included, as one request; each CRC-32
+// taken while its bytes are hot. Internal to the reader (load.cpp, verify).
 #pragma once
 #include <c10/core/Storage.h>
 
@@ -23,9 +25,10 @@ namespace ckpt::torch_store::detail {
 /// offset modulo 4096 (the page-aligned middle then lands on page
 /// boundaries). One allocation per storage, not an arena: tensors that
 /// outlive the rest of a checkpoint must not pin the rest.
-c10::Storage storage_for_read(std::uint64_t offset, std::size_t n);
+c10::DataPtr memory_for_read(std::uint64_t offset, std::size_t n);
 
-/// `n` bytes at file offset `offset` into `dest`.
+/// `n` bytes at file offset `offset` into `dest`; with no `dest`, the bytes
+/// are only read for their CRC (through a per-thread buffer: verify).
 struct ReadJob {
   std::uint64_t offset = 0;
   char* dest = nullptr;

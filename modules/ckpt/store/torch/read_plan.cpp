@@ -15,20 +15,26 @@ std::uint64_t start_of(const ReadJob& job) { return job.entry ? std::min(job.ent
 std::uint64_t end_of(const ReadJob& job) { return job.offset + job.n; }
 
 void add_pieces(Plan& plan, const ReadJob& job, std::size_t at) {
-  const bool congruent = (reinterpret_cast<std::uintptr_t>(job.dest) - job.offset) % page == 0;
+  const std::uint64_t block = plan.align.block;
+  // O_DIRECT straight into place needs the destination's addresses to line
+  // up with the file's blocks: the loader's own storages are allocated so;
+  // a caller's tensor (LoadOptions::into) is where it is.
+  const bool congruent = job.dest && (reinterpret_cast<std::uintptr_t>(job.dest) - job.offset) % plan.align.memory == 0;
   const std::uint64_t end = end_of(job);
   for (std::uint64_t begin = job.offset; begin < end;) {
-    const std::uint64_t next = std::min(end, align_down(begin) + piece_size);
-    const bool direct = congruent && align_up(begin) < align_down(next);
-    plan.tasks.push_back({begin, next, at, at + 1, false, direct, begin == job.offset && job.entry != nullptr});
+    const std::uint64_t next = std::min(end, align_down(begin, block) + piece_size);
+    const bool middle = align_up(begin, block) < align_down(next, block);
+    const bool bounce = !job.dest || (!congruent && middle);
+    plan.tasks.push_back({begin, next, at, at + 1, false, middle, begin == job.offset && job.entry != nullptr, bounce});
     begin = next;
   }
 }
 
 }  // namespace
 
-Plan plan_reads(const std::vector<ReadJob>& jobs, std::uint64_t file_size) {
+Plan plan_reads(const std::vector<ReadJob>& jobs, std::uint64_t file_size, DirectAlign align) {
   Plan plan;
+  plan.align = align;
   plan.order.resize(jobs.size());
   std::iota(plan.order.begin(), plan.order.end(), std::size_t{0});
   std::sort(plan.order.begin(), plan.order.end(), [&](std::size_t a, std::size_t b) {
@@ -41,7 +47,7 @@ Plan plan_reads(const std::vector<ReadJob>& jobs, std::uint64_t file_size) {
       add_pieces(plan, job, i++);
       continue;
     }
-    Task run{start_of(job), end_of(job), i, i + 1, true, false, false};
+    Task run{start_of(job), end_of(job), i, i + 1, true, false, false, false};
     for (++i; i < plan.order.size(); ++i) {
       const ReadJob& next = jobs[plan.order[i]];
       const std::uint64_t end = std::max(run.end, end_of(next));
@@ -49,7 +55,7 @@ Plan plan_reads(const std::vector<ReadJob>& jobs, std::uint64_t file_size) {
       run.end = end;
       run.last = i + 1;
     }
-    run.direct = align_up(run.end) <= file_size;  // whole pages, none past the end
+    run.direct = align_up(run.end, align.block) <= file_size;  // whole blocks, none past the end
     plan.tasks.push_back(run);
   }
   return plan;

@@ -42,15 +42,6 @@ struct Node {
   bool is_global(const char* m, const char* n) const {
     return kind == Kind::object && recipe == Recipe::Kind::global && module == m && name == n;
   }
-
-  Node() = default;
-  Node(const Node&) = delete;
-  Node& operator=(const Node&) = delete;
-  /// Not recursive: a hostile pickle nests as deep as it is long, and the
-  /// default destructor would recurse that deep (a stack overflow).
-  ~Node();
-  /// Moves every child reference into `out`, leaving none.
-  void release_children(std::vector<Ref>& out);
 };
 
 inline Ref make(Node::Kind kind) {

@@ -32,19 +32,32 @@ std::string latin1_to_utf8(std::string_view bytes) {
   return s;
 }
 
+// Frees a node graph without recursion: each node's children are moved out
+// before the node itself can die, so no destructor frees a child. A chain
+// of 10^5 nested lists (a 300 KB pickle) overflowed the stack in nested
+// shared_ptr destructors otherwise, and a list that contains itself leaked.
+void dismantle(std::vector<Ref> work) {
+  while (!work.empty()) {
+    Ref n = std::move(work.back());
+    work.pop_back();
+    if (!n) continue;
+    for (Ref& r : n->items) work.push_back(std::move(r));
+    for (auto* pairs : {&n->pairs, &n->attributes})
+      for (auto& [k, v] : *pairs) work.push_back(std::move(k)), work.push_back(std::move(v));
+    n->items.clear(), n->pairs.clear(), n->attributes.clear();
+    for (Ref* r : {&n->callable, &n->args, &n->state}) work.push_back(std::move(*r));
+  }
+}
+
 class Machine {
  public:
   Machine(std::string_view in, detail::Context& ctx) : in_(in), ctx_(ctx) {}
   Machine(const Machine&) = delete;
   Machine& operator=(const Machine&) = delete;
-  // Pickle can make cycles (a list appended to itself; a dict set into
-  // itself), which shared_ptr never frees: every node that went through
-  // the stack lets go of its children here, which breaks them all (a
-  // cycle needs a container filled after it was made, and those did).
   ~Machine() {
-    std::vector<Ref> work;
-    for (const Ref& n : pushed_) n->release_children(work);
-    work.clear();
+    std::vector<Ref> all = std::move(stack_);
+    for (auto& [index, r] : memo_) all.push_back(std::move(r));
+    dismantle(std::move(all));
   }
 
   Ref run() {
@@ -90,7 +103,6 @@ class Machine {
 
   Ref push(Ref r) {
     ++created_;
-    pushed_.push_back(r);
     stack_.push_back(r);
     return r;
   }
@@ -361,7 +373,6 @@ class Machine {
   std::vector<Ref> stack_;
   std::vector<std::size_t> marks_;
   std::unordered_map<std::uint64_t, Ref> memo_;
-  std::vector<Ref> pushed_;  // every node that was on the stack, for ~Machine
   std::size_t created_ = 0;
 };
 
@@ -421,40 +432,10 @@ class Converter {
 
 }  // namespace
 
-namespace detail {
-
-void Node::release_children(std::vector<Ref>& out) {
-  for (Ref& r : items) out.push_back(std::move(r));
-  items.clear();
-  for (auto* list : {&pairs, &attributes}) {
-    for (auto& [k, v] : *list) {
-      out.push_back(std::move(k));
-      out.push_back(std::move(v));
-    }
-    list->clear();
-  }
-  for (Ref* r : {&callable, &args, &state}) out.push_back(std::move(*r));
-}
-
-Node::~Node() {
-  // Children this node alone owns would be destroyed inside this call, and
-  // theirs inside those: take them out first and let them go one at a time,
-  // each emptied the same way while it is still ours alone.
-  std::vector<Ref> work;
-  release_children(work);
-  while (!work.empty()) {
-    Ref n = std::move(work.back());
-    work.pop_back();
-    if (n && n.use_count() == 1) n->release_children(work);
-  }
-}
-
-}  // namespace detail
-
 Value unpickle(std::string_view pickle, const StorageLoader& load_storage) {
   detail::Context ctx{load_storage, {}};
   Machine machine(pickle, ctx);
-  const Ref root = machine.run();
+  const Ref root = machine.run();  // the machine's stack holds it too: dismantled with it
   return Converter(16 * machine.nodes_created() + 1024).value(root, 0);
 }
 

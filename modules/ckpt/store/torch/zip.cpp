@@ -230,6 +230,13 @@ std::uint64_t data_offset(const Entry& entry, const ReadAt& read_at) {
   const auto name_len = get(h, 26, 2), extra_len = get(h, 28, 2);
   if (name_len != entry.name.size() || h.compare(local_size, name_len, entry.name) != 0)
     fail("local header of '" + entry.name + "' names another entry");
+  // Without a data descriptor (flag bit 3) the local header carries the
+  // CRC and sizes too (0xFFFFFFFF: in its zip64 field, not compared).
+  const auto agrees = [](std::uint64_t local, std::uint64_t central) { return local == 0xFFFFFFFFu || local == central; };
+  const bool descriptor = get(h, 6, 2) & 8;
+  if (get(h, 8, 2) != entry.method ||
+      (!descriptor && (get(h, 14, 4) != entry.crc32 || !agrees(get(h, 18, 4), entry.size) || !agrees(get(h, 22, 4), entry.size))))
+    fail("local header of '" + entry.name + "' disagrees with the central directory");
   return entry.header_offset + local_size + name_len + extra_len;
 }
 

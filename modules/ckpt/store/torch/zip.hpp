@@ -48,8 +48,9 @@ std::string central_directory(const std::vector<Entry>& entries, std::uint64_t o
 using ReadAt = std::function<std::string(std::uint64_t offset, std::size_t length)>;
 std::vector<Entry> read_directory(std::uint64_t file_size, const ReadAt& read_at);
 
-/// Where an entry's data starts: after its local header, whose signature and
-/// name are checked against the central directory's.
+/// Where an entry's data starts: after its local header, whose signature,
+/// name, method (and CRC and sizes, where it carries them) are checked
+/// against the central directory's.
 std::uint64_t data_offset(const Entry& entry, const ReadAt& read_at);
 
 /// Where `data_offset` will find the data if the writer padded as torch's
