@@ -13,7 +13,6 @@
 
 #include "ckpt/store/torch/checkpoint.hpp"
 #include "storage_types.hpp"
-#include "verify.hpp"
 
 namespace {
 
@@ -133,8 +132,9 @@ int inspect(const std::string& path, bool verify, bool json) {
   const std::uint64_t size = file_size(path);
   if (!json && size > (64u << 20)) std::cerr << "inspect: reading " << path << " (" << (size >> 20) << " MiB)...\n";
   if (verify) {
-    const auto checked = ckpt::inspect::verify(path);
-    if (!checked.ok()) return fail(path, checked.error, json);
+    ts::Verified checked = ts::verify(path);  // names the file first: said once
+    if (checked.error.rfind(path + ": ", 0) == 0) checked.error.erase(0, path.size() + 2);
+    if (!checked.error.empty()) return fail(path, checked.error, json);
   }
   ts::Value file;
   try {
