@@ -137,8 +137,11 @@ def main(argv):
     say(f"seed {seed}, {len(selected)} configurations, until {a.kills} kills; scratch {scratch}")
     with open(os.path.join(scratch, "trainer.log"), "w") as log:
         n = 0
+        order = []
         while totals["kills"] < a.kills:
-            config = selected[n % len(selected)]
+            if not order:  # every configuration once per cycle, in a seeded order: a short run still mixes them
+                order = rng.sample(selected, len(selected))
+            config = order.pop()
             if config not in baselines:
                 baselines[config] = uninterrupted(a, config, scratch, log)
             work = os.path.join(scratch, f"run-{n}")
