@@ -338,6 +338,11 @@ Converged Engine::converge(const std::string& path, std::int64_t epoch, const Ke
     } else if (resumed_step) {
       pending = converge::pending_legacy_retention(dir, tmpl, *resumed_step, m.legacy_config.max_keep_ckpts,
                                                    m.legacy_config.interval);
+      // C51: the hook records last_ckpt right after the save, so the file
+      // holds the one before; the run that saved it went on with this one.
+      py::Dict msgs = info;
+      py::set(msgs, "last_ckpt", py::Value(path));
+      m.init(msgs, py::Value(py::Dict{{"hook_msgs", py::Value(msgs)}}));
     }
   }
   if (!m.config.main_process) return out;
