@@ -25,6 +25,10 @@ struct Place {
   fs::path base, sandbox;
   scratch::Canaries canaries;
   Place() : base(make_base()), sandbox(base / "sandbox"), canaries(base / "outside") {}
+  ~Place() {  // libFuzzer ends with exit(): leave no scratch directory behind
+    std::error_code ec;
+    fs::remove_all(base, ec);
+  }
   static fs::path make_base() {
     fs::path b = fs::path(std::getenv("CKPT_FUZZ_DIR") ? std::getenv("CKPT_FUZZ_DIR") : "/dev/shm") /
                  ("ckpt-fuzz-case-" + std::to_string(::getpid()));
