@@ -90,7 +90,7 @@ TEST(StoreFsSpace, D_TheCallersExpectedSizeIsWhatMustFit) {
   Disk disk("256k");
   REQUIRE_MOUNT(disk);
   store::Store st(disk.dir, disk.dir, {.ordering = Ordering::safe});
-  auto hint = [](const ckpt::Effect&) -> std::optional<std::uint64_t> { return 1024 * kib; };
+  const store::SizeHint hint = [](const ckpt::Effect&) -> std::optional<std::uint64_t> { return 1024 * kib; };
   auto applied = st.apply(disk.plan(), [](auto& p, auto& out) { return fill(p, out, 1); }, disk.info(), hint);
   ASSERT_TRUE(applied.error);
   EXPECT_NE(applied.error->message.find("1.0 MiB"), std::string::npos) << applied.error->message;

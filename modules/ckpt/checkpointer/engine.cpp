@@ -12,6 +12,7 @@
 #include <map>
 #include <sstream>
 #include <string>
+#include <system_error>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -57,7 +58,12 @@ py::Dict parse_kwargs(const EngineConfig& c) {
     return to_dict(c.hook_kwargs.as<Tree::Dict>());
   }
   auto parsed = json::parse(c.hook_json);
-  if (!parsed) throw Error("hook: not valid JSON: " + parsed.error().message + " in " + c.hook_json, "ValueError");
+  // json.loads' exceptions: JSONDecodeError and UnicodeDecodeError, both ValueErrors
+  if (!parsed) {
+    const bool decode = parsed.error().type == "UnicodeDecodeError";
+    throw Error("hook: not valid JSON: " + parsed.error().type + ": " + parsed.error().message + " in " + c.hook_json,
+                decode ? "UnicodeDecodeError" : "ValueError");
+  }
   if (!parsed->is<py::Dict>()) throw Error("hook: the JSON must be an object of keyword arguments, got " + c.hook_json, "TypeError");
   return parsed->as<py::Dict>();
 }
@@ -343,6 +349,17 @@ Converged Engine::converge(const std::string& path, std::int64_t epoch, const Ke
       py::Dict msgs = info;
       py::set(msgs, "last_ckpt", py::Value(path));
       m.init(msgs, py::Value(py::Dict{{"hook_msgs", py::Value(msgs)}}));
+      // C56: the save links latest.pth to its file after writing it; a kill
+      // in between leaves the link on the file before, which the retention
+      // just completed may have removed.
+      const py::Value* link = py::find(m.legacy_config.extra, "create_symlink");
+      if (m.config.main_process && (!link || py::truthy(*link))) {
+        const std::string latest = py::path::join(py::path::dirname(path), "latest.pth");
+        const std::string name = py::path::basename(path);
+        std::error_code ec;
+        const auto target = std::filesystem::read_symlink(latest, ec);
+        if (ec || target.string() != name) pending.push_back(Symlink{latest, name});
+      }
     }
   }
   if (!m.config.main_process) return out;
