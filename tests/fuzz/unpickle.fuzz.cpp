@@ -4,6 +4,7 @@
 // crash or a leak (shared nodes, cycles, deep nesting); a refusal is an
 // Error naming the offset.
 #include <ATen/ATen.h>
+#include <c10/core/CPUAllocator.h>
 
 #include <cstddef>
 #include <cstdint>
@@ -19,7 +20,7 @@ namespace ts = ckpt::torch_store;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view pickle(reinterpret_cast<const char*>(data), size);
-  const ts::StorageLoader load = [&](const std::string& key, std::size_t nbytes, const std::string&) {
+  const ts::StorageLoader load = [&](const std::string& key, std::size_t nbytes, const std::string&) -> c10::Storage {
     if (nbytes > 64 * size + 4096) throw ts::Error("storage '" + key + "' is larger than the file");
     return c10::Storage(c10::Storage::use_byte_size_t(), nbytes, c10::GetDefaultCPUAllocator(), false);
   };
