@@ -66,6 +66,20 @@ ALLOWED = [
     ("adapters_startup_test.py", "/nonexistent/python", "read-only: an interpreter that does not exist"),
     ("store.torch.py", "/w/epoch_3.pth", "value: a string inside a checkpoint's meta"),
     ("*.sh", "/dev/null", "sink: discarding output"),
+    ("checkpointer.converge.test.cpp", "/proc/self/exe", "read-only: executed (the crash child)"),
+    ("fuzz/case.fuzz.cpp", "/dev/shm", "scratch base: a directory named after the pid is made under it"),
+    ("fuzz/hook.fuzz.cpp", "/w/exp", "value: the runner's work_dir in pure hook events, no disk"),
+    ("fuzz/verify.fuzz.cpp", "/proc/self/fd/", "read-only: the fuzz input's own memfd, verified"),
+    ("inspect_test.py", "/data/", "value: a record name searched for in a checkpoint's entries"),
+    ("scratch.support.hpp", "/dev/shm", "scratch base: a unique directory is made under it"),
+    ("store.torch.findings.test.cpp", "/proc/self/statm", "read-only: this process's size"),
+    ("store.fs.hostile.test.cpp", "../../outside/epoch_{}.pth",
+     "lands in the scratch dir's outside/ (the roots are two levels down, d/w/exp): the canaries"),
+    ("store.fs.hostile.test.cpp", "../../outside/canary{}", "lands on the scratch dir's canaries (roots at d/w/exp)"),
+    ("store.fs.hostile.test.cpp", "../exp/../../outside/last_checkpoint{}",
+     "lands in the scratch dir's outside/ (roots at d/w/exp)"),
+    ("store.fs.hostile.test.cpp", "../../outside/canary",
+     "value: a metric key; E35 makes its '/' '_' in the file name"),
 ]
 
 # Headers and modules a C++ test may use and still be unable to touch the disk.

@@ -68,10 +68,11 @@ int main(int argc, char** argv) {
   ck.track("optimizer", optimizer);                                                                   // ckpt
   auto at = ck.resume();                                                                              // ckpt
   ck.before_train(at, max_epochs, max_epochs * iters_per_epoch);                                      // ckpt
+  if (at.validate_first) ck.after_val_epoch(at.epoch, at.iter, {{"acc", accuracy(model)}});           // ckpt
 
   std::int64_t iter = at.iter;
   for (std::int64_t epoch = at.epoch; epoch < max_epochs; ++epoch) {
-    for (std::int64_t b = 0; b < iters_per_epoch; ++b, ++iter) {
+    for (std::int64_t b = iter - epoch * iters_per_epoch; b < iters_per_epoch; ++b, ++iter) {
       if (iter == kill_at) {  // a crash, for the test, once the saves so far are on disk
         ck.wait();                                                                                    // ckpt
         std::raise(SIGKILL);

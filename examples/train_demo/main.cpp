@@ -47,7 +47,8 @@ checkpoints, publishing, background saves, verified resume.
   --trace FILE          write the run's hook calls as a conformance case
                         (conformance-protocol.md), to replay it through the
                         real mmengine and compare the files it predicts
-  --quiet               no progress lines
+  --quiet               no progress lines (else `start epoch E iter I` once
+                        resume is done, then a line per epoch)
   --calls               print the hook's runtime info after every call
                         (`call <hook> <json>`; ranks compare them)
 Ends with `fingerprint <sum of the model>` and `runtime_info <json>`.
@@ -154,6 +155,7 @@ int main(int argc, char** argv) {
     if (a.resume) at = ck.resume();                                                         // ckpt
     if (at.resumed() && !a.quiet)
       std::cout << "resumed from " << at.path << " at epoch " << at.epoch << ", iter " << at.iter << "\n";
+    if (!a.quiet) std::cout << "start epoch " << at.epoch << " iter " << at.iter << std::endl;  // tools/torture waits for it
 
     const std::int64_t per_epoch = trainer.iters_per_epoch(), max_iters = a.epochs * per_epoch;
     Trace trace;
@@ -163,6 +165,13 @@ int main(int argc, char** argv) {
     ck.before_train(at, a.epochs, max_iters);                                               // ckpt
     trace.add("before_train", at.epoch, at.iter);
     called("before_train");
+    if (at.validate_first) {  // the killed run saved this epoch but may not have validated it
+      auto m = trainer.validate();
+      ckpt::Metrics metrics{{"acc", m.acc}, {"loss", m.loss}};
+      ck.after_val_epoch(at.epoch, at.iter, metrics);                                       // ckpt
+      trace.add("after_val_epoch", at.epoch, at.iter, &metrics);
+      called("after_val_epoch");
+    }
     std::int64_t iter = at.iter;
     for (std::int64_t e = at.epoch; e < a.epochs; ++e) {
       double loss = 0;

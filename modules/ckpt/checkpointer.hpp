@@ -122,6 +122,12 @@ struct Options {
   /// `safe`: a new checkpoint is durable before anything is evicted; the
   /// files left are the reference's. `reference`: mmengine's order (E28).
   Ordering ordering = Ordering::safe;
+  /// Safe ordering: a save whose expected size exceeds the free space is
+  /// refused before anything is written or removed (ckpt::Error, ENOSPC,
+  /// saying how much is needed). True: such a save evicts first, as
+  /// mmengine does, so the evictions make room (a crash or a failed write
+  /// then loses the evicted checkpoint).
+  bool evict_first_if_short = false;
   /// Several ranks: every rank makes the same calls; rank 0 alone writes and
   /// evicts; resume restores on every rank the file rank 0 chose. Not owned.
   c10d::ProcessGroup* process_group = nullptr;
@@ -140,6 +146,13 @@ struct ResumePoint {
   std::int64_t epoch = 0;
   std::int64_t iter = 0;
   std::string path = {};
+  /// Safe ordering, by-epoch mmengine hook: the file is the periodic save
+  /// of epoch `epoch`, written before that epoch's validation, which may
+  /// never have run (the process died in between). Validate first
+  /// (`after_val_epoch(epoch, iter, metrics)` right after before_train),
+  /// then train on: the run then ends as an uninterrupted one. Harmless
+  /// when the validation had run: an equal score never wins (E35).
+  bool validate_first = false;
   bool resumed() const { return !path.empty(); }
 };
 
@@ -181,7 +194,9 @@ class Checkpointer {
   /// in out_dir. Tensors are loaded into the tracked tensors' own storage;
   /// optimizer state and the hook's runtime info (retention, best scores)
   /// come back too. Nothing to resume from: {0, 0, ""}. Call before
-  /// before_train.
+  /// before_train. It also removes what a killed run left unfinished
+  /// (temporary files; under the safe ordering the eviction and best-file
+  /// removal that were pending) and says whether to validate first.
   ResumePoint resume();
   /// Restores that file (same rules, no fallback).
   ResumePoint resume(const std::string& path);

@@ -17,6 +17,7 @@
 #include "ranks.hpp"
 #include "resume.hpp"
 #include "tracked.hpp"
+#include "values.hpp"
 
 namespace ckpt {
 
@@ -34,6 +35,7 @@ EngineConfig engine_config(const Options& o, const Ranks& ranks) {
   c.ordering = o.ordering;
   c.main_process = ranks.main();
   c.iter_runner = o.iter_based_runner;
+  c.evict_first_if_short = o.evict_first_if_short;
   return c;
 }
 
@@ -84,7 +86,8 @@ struct Checkpointer::Impl {
     throw e;
   }
 
-  Applied apply(const Job& job, const std::vector<ts::Value>& files, const ts::Snapshot* snapshot) {
+  Applied apply(const Job& job, const std::vector<ts::Value>& files, const ts::Snapshot* snapshot,
+                const std::vector<std::uint64_t>& sizes) {
     auto write = [&](const SaveRequest& save, internal::Sink& sink) {
       std::size_t i = 0;
       while (job.saves()[i].effect != save.effect) ++i;
@@ -94,7 +97,10 @@ struct Checkpointer::Impl {
     auto publish = [](const PublishRequest& p, internal::Sink& sink) {
       ts::save(ts::published_subset(ts::load(p.source), p.keys), sink);  // E42
     };
-    return engine.apply(job, write, publish);
+    Applied done = engine.apply(job, write, publish, sizes);
+    if (done.evicted_first)
+      options.log(LogLevel::warning, "free space was short: evicted before saving (evict_first_if_short)");
+    return done;
   }
 
   void call(Hook hook, std::int64_t epoch, std::int64_t iter, std::int64_t batch_idx, const Metrics& metrics) {
@@ -105,10 +111,14 @@ struct Checkpointer::Impl {
     if (job.empty()) return;
     land();
     std::vector<ts::Value> files;
+    std::vector<std::uint64_t> sizes;
     if (ranks.main())
-      for (const SaveRequest& s : job.saves()) files.push_back(tracked.file_for(s, facts));
+      for (const SaveRequest& s : job.saves()) {
+        files.push_back(tracked.file_for(s, facts));
+        sizes.push_back(expected_file_size(files.back()));
+      }
     if (!options.async_save || !ranks.main() || job.saves().empty()) {
-      Applied done = apply(job, files, nullptr);
+      Applied done = apply(job, files, nullptr, sizes);
       if (done.error) {
         engine.rollback(job);
         throw *done.error;
@@ -126,9 +136,9 @@ struct Checkpointer::Impl {
     }
     flying = std::move(job);
     writing.store(true, std::memory_order_release);
-    writer = std::thread([this, snapshot] {
+    writer = std::thread([this, snapshot, sizes] {
       try {
-        flown = apply(flying, {}, snapshot);
+        flown = apply(flying, {}, snapshot, sizes);
       } catch (const std::exception& e) {
         flown.error = Error(e.what(), "RuntimeError");
       }

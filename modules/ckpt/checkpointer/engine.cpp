@@ -12,11 +12,13 @@
 #include <map>
 #include <sstream>
 #include <string>
+#include <system_error>
 #include <utility>
 #include <variant>
 #include <vector>
 
 #include "ckpt/internal/overload.hpp"
+#include "converge.hpp"
 #include "tree.hpp"
 import ckpt;
 import ckpt.store.fs;
@@ -56,7 +58,12 @@ py::Dict parse_kwargs(const EngineConfig& c) {
     return to_dict(c.hook_kwargs.as<Tree::Dict>());
   }
   auto parsed = json::parse(c.hook_json);
-  if (!parsed) throw Error("hook: not valid JSON: " + parsed.error().message + " in " + c.hook_json, "ValueError");
+  // json.loads' exceptions: JSONDecodeError and UnicodeDecodeError, both ValueErrors
+  if (!parsed) {
+    const bool decode = parsed.error().type == "UnicodeDecodeError";
+    throw Error("hook: not valid JSON: " + parsed.error().type + ": " + parsed.error().message + " in " + c.hook_json,
+                decode ? "UnicodeDecodeError" : "ValueError");
+  }
   if (!parsed->is<py::Dict>()) throw Error("hook: the JSON must be an object of keyword arguments, got " + c.hook_json, "TypeError");
   return parsed->as<py::Dict>();
 }
@@ -71,26 +78,6 @@ std::string checkpoint_root(const py::Dict& kwargs, const std::string& work_dir)
 
 bool is_disk_effect(const Effect& e) {
   return !std::holds_alternative<Log>(e) && !std::holds_alternative<SyncBuffers>(e);
-}
-
-// Digits runs in `name` that the template formats back into `name`: the
-// step of a periodic checkpoint (B61 templates with format specs too).
-std::optional<std::int64_t> step_of(const py::Value& tmpl, const std::string& name) {
-  for (std::size_t i = 0; i < name.size();) {
-    if (!std::isdigit(static_cast<unsigned char>(name[i]))) {
-      ++i;
-      continue;
-    }
-    std::size_t j = i;
-    while (j < name.size() && std::isdigit(static_cast<unsigned char>(name[j]))) ++j;
-    if (j - i <= 18) {
-      std::int64_t k = std::stoll(name.substr(i, j - i));
-      auto formatted = checkpoint_name(tmpl, py::Value(static_cast<long long>(k)));
-      if (formatted && *formatted == name) return k;
-    }
-    i = j;
-  }
-  return std::nullopt;
 }
 
 }  // namespace
@@ -135,7 +122,7 @@ struct Engine::Impl {
         kwargs(std::move(kw)),
         store(checkpoint_root(kwargs, config.work_dir), config.work_dir,
               store::Options{config.ordering == Ordering::safe ? store::Ordering::safe : store::Ordering::reference,
-                             config.main_process}) {}
+                             config.main_process, config.evict_first_if_short}) {}
 
   bool mmcv() const { return config.profile == Profile::mmcv; }
 
@@ -269,7 +256,8 @@ Job Engine::advance(Hook which, std::int64_t epoch, std::int64_t iter, std::int6
   return job;
 }
 
-Applied Engine::apply(const Job& job, const Writer& write, const Publisher& publish) const {
+Applied Engine::apply(const Job& job, const Writer& write, const Publisher& publish,
+                      const std::vector<std::uint64_t>& sizes) const {
   const Job::Impl& j = *job.impl_;
   Applied out;
   if (j.empty) return out;
@@ -284,9 +272,16 @@ Applied Engine::apply(const Job& job, const Writer& write, const Publisher& publ
     write(*it, sink);
     return std::nullopt;
   };
-  store::Applied applied = impl_->store.apply(j.plan, writer, j.info_before);
+  auto expected = [&](const Effect& e) -> std::optional<std::uint64_t> {
+    const auto index = static_cast<std::size_t>(&e - j.plan.data());
+    for (std::size_t i = 0; i < j.saves.size() && i < sizes.size(); ++i)
+      if (j.saves[i].effect == index) return sizes[i];
+    return std::nullopt;
+  };
+  store::Applied applied = impl_->store.apply(j.plan, writer, j.info_before, expected);
   out.written = std::move(applied.written);
   out.removed = std::move(applied.removed);
+  out.evicted_first = applied.evicted_first;
   if (applied.error) out.error = store_error(*applied.error);
   return out;
 }
@@ -310,18 +305,71 @@ std::vector<std::string> Engine::resume_candidates() const {
     std::string path((std::istreambuf_iterator<char>(last)), std::istreambuf_iterator<char>());
     if (!path.empty()) out.push_back(path);
   }
-  const std::string dir = out_dir();
-  const py::Value tmpl = impl_->filename_tmpl();
-  std::multimap<std::int64_t, std::string, std::greater<>> periodic;
-  std::error_code ec;
-  for (auto it = std::filesystem::directory_iterator(dir, ec); !ec && it != std::filesystem::directory_iterator();
-       it.increment(ec)) {
-    if (!it->is_regular_file(ec)) continue;
-    std::string name = it->path().filename().string();
-    if (auto step = step_of(tmpl, name)) periodic.emplace(*step, py::path::join(dir, name));
-  }
-  for (const auto& [step, path] : periodic)
+  for (const auto& [step, path] : converge::periodic_files(out_dir(), impl_->filename_tmpl()))
     if (std::find(out.begin(), out.end(), path) == out.end()) out.push_back(path);
+  return out;
+}
+
+namespace {
+
+std::optional<std::int64_t> as_count(const py::Value& v) {
+  if (v.is<bool>()) return v.as<bool>() ? 1 : 0;  // E16: True acts as 1
+  if (v.is<std::int64_t>()) return v.as<std::int64_t>();
+  return std::nullopt;
+}
+
+}  // namespace
+
+Converged Engine::converge(const std::string& path, std::int64_t epoch, const KeepIdsOf& keep_ids_of) {
+  Impl& m = *impl_;
+  Converged out;
+  const std::string dir = out_dir();
+  const py::Value tmpl = m.filename_tmpl();
+  const py::Dict info = m.runtime_info();
+  const auto resumed_step = path.empty() ? std::nullopt : converge::step_of(tmpl, py::path::basename(path));
+  Plan pending;
+  if (m.config.ordering == Ordering::safe && !path.empty()) {
+    if (auto* h = std::get_if<hook::State>(&m.state)) {
+      // The instance that saved this file had a last_ckpt: E37 re-saves and
+      // E41 publishes as they would have without the crash.
+      if (const auto* last = py::find(info, "last_ckpt"); last && last->is<std::string>()) h->last_ckpt = *last;
+      const auto keys = converge::best_keys(h->settings.save_best.value_or(std::vector<std::string>{}), tmpl, info);
+      if (m.config.main_process) {
+        if (auto max_keep = as_count(h->config.max_keep_ckpts))
+          pending = converge::pending_eviction(dir, tmpl, *max_keep, info, keep_ids_of);
+        for (auto& e : converge::orphaned_best(dir, tmpl, keys, info)) pending.push_back(std::move(e));
+      }
+      out.validate_first = py::truthy(h->config.by_epoch) && resumed_step == epoch &&
+                           !converge::validation_recorded(dir, tmpl, keys, info, epoch);
+    } else if (resumed_step) {
+      pending = converge::pending_legacy_retention(dir, tmpl, *resumed_step, m.legacy_config.max_keep_ckpts,
+                                                   m.legacy_config.interval);
+      // C51: the hook records last_ckpt right after the save, so the file
+      // holds the one before; the run that saved it went on with this one.
+      py::Dict msgs = info;
+      py::set(msgs, "last_ckpt", py::Value(path));
+      m.init(msgs, py::Value(py::Dict{{"hook_msgs", py::Value(msgs)}}));
+      // C56: the save links latest.pth to its file after writing it; a kill
+      // in between leaves the link on the file before, which the retention
+      // just completed may have removed.
+      const py::Value* link = py::find(m.legacy_config.extra, "create_symlink");
+      if (m.config.main_process && (!link || py::truthy(*link))) {
+        const std::string latest = py::path::join(py::path::dirname(path), "latest.pth");
+        const std::string name = py::path::basename(path);
+        std::error_code ec;
+        const auto target = std::filesystem::read_symlink(latest, ec);
+        if (ec || target.string() != name) pending.push_back(Symlink{latest, name});
+      }
+    }
+  }
+  if (!m.config.main_process) return out;
+  auto swept = m.store.sweep_temporaries({dir, m.config.work_dir});
+  if (auto* e = std::get_if<store::Error>(&swept)) throw store_error(*e);
+  out.removed = std::get<std::vector<std::string>>(std::move(swept));
+  if (pending.empty()) return out;
+  store::Applied applied = m.store.apply(pending);
+  if (applied.error) throw store_error(*applied.error);
+  out.removed.insert(out.removed.end(), applied.removed.begin(), applied.removed.end());
   return out;
 }
 

@@ -82,6 +82,8 @@ struct EngineConfig {
   bool main_process = true;
   /// mmcv: IterBasedRunner rather than EpochBasedRunner.
   bool iter_runner = false;
+  /// Safe ordering, free space short: evict first (store::Options).
+  bool evict_first_if_short = false;
 };
 
 /// One checkpoint a plan writes, and what its file holds besides tensors.
@@ -136,7 +138,20 @@ struct Applied {
   /// The first failure (the rest of the plan was not applied): an OSError
   /// naming the path and errno, or what the writer threw.
   std::optional<Error> error;
+  /// Space was short and the plan evicted first (evict_first_if_short).
+  bool evicted_first = false;
 };
+
+/// What resuming did beyond restoring the file (see Engine::converge).
+struct Converged {
+  std::vector<std::string> removed;
+  /// The resumed checkpoint's step was saved before its validation, which
+  /// may never have run: the trainer validates first (after_val_epoch).
+  bool validate_first = false;
+};
+
+/// A checkpoint's recorded keep_ckpt_ids (mmengine), nullopt when unreadable.
+using KeepIdsOf = std::function<std::optional<std::vector<std::int64_t>>(const std::string& path)>;
 
 using Writer = std::function<void(const SaveRequest&, internal::Sink&)>;
 using Publisher = std::function<void(const PublishRequest&, internal::Sink&)>;
@@ -165,7 +180,10 @@ class Engine {
 
   /// Applies a Job's plan through the store (safe or reference ordering,
   /// containment, durable writes). Other ranks apply nothing to the disk.
-  Applied apply(const Job& job, const Writer& write, const Publisher& publish) const;
+  /// `sizes`: the bytes each of job.saves() is expected to write (the
+  /// free-space check of the safe ordering); empty: the store estimates.
+  Applied apply(const Job& job, const Writer& write, const Publisher& publish,
+                const std::vector<std::uint64_t>& sizes = {}) const;
 
   /// The hook's state as before `job`'s event (its plan failed to apply).
   void rollback(const Job& job);
@@ -176,6 +194,17 @@ class Engine {
   /// work_dir/last_checkpoint names (when it exists), then the periodic
   /// files in out_dir that the filename template names, newest step first.
   std::vector<std::string> resume_candidates() const;
+
+  /// After a resume restored `path` (empty: nothing was resumed), every
+  /// rank: removes the temporary files killed writes left (rank 0; both
+  /// orderings), and under the safe ordering what the crashed run had not
+  /// finished, so the resumed run ends as an uninterrupted one would:
+  /// mmengine's pending eviction (E24) and best files the runtime info no
+  /// longer names (E35), mmcv's pending retention (C52) (rank 0); the hook
+  /// instance continues (a periodic checkpoint was saved: E37, E41); and
+  /// whether the step's validation is to be run first. `epoch` is the
+  /// resumed meta's. Throws Error for a store failure.
+  Converged converge(const std::string& path, std::int64_t epoch, const KeepIdsOf& keep_ids_of);
 
  private:
   struct Impl;

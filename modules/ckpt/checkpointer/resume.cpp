@@ -1,6 +1,8 @@
 #include "resume.hpp"
 
+#include <cstdint>
 #include <exception>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -59,6 +61,40 @@ ResumePoint restore(const std::string& path, Engine& engine, const Tracked& trac
   return at;
 }
 
+// What a file's message hub records as keep_ckpt_ids (E30): read without
+// its tensors' bytes (mapped, not checked; this only decides a removal of
+// a file the runtime info has already let go).
+std::optional<std::vector<std::int64_t>> keep_ids_of(const std::string& path) {
+  try {
+    ts::LoadOptions options;
+    options.mmap = true;
+    options.verify_crc = false;
+    const ts::Value file = ts::load(path, options);
+    auto [plain, foreign] = runtime_info(file.is<ts::Dict>() ? file.as<ts::Dict>() : ts::Dict{}, Profile::mmengine);
+    for (const auto& [key, value] : plain) {
+      if (key != "keep_ckpt_ids" || !value.is<Tree::List>()) continue;
+      std::vector<std::int64_t> ids;
+      for (const auto& id : value.as<Tree::List>()) {
+        if (!id.is<std::int64_t>()) return std::nullopt;
+        ids.push_back(id.as<std::int64_t>());
+      }
+      return ids;
+    }
+  } catch (const std::exception&) {
+  }
+  return std::nullopt;
+}
+
+// The rest of resuming: what the killed run left unfinished (engine.hpp).
+ResumePoint converged(ResumePoint at, Engine& engine, const std::function<void(LogLevel, const std::string&)>& log) {
+  Converged c = engine.converge(at.path, at.epoch, keep_ids_of);
+  for (const auto& path : c.removed) log(LogLevel::warning, "removed " + path + ", left behind by a killed run");
+  at.validate_first = c.validate_first;
+  if (at.validate_first)
+    log(LogLevel::info, "epoch " + std::to_string(at.epoch) + " was saved before its validation: validate first");
+  return at;
+}
+
 }  // namespace
 
 ResumePoint resume_run(Engine& engine, const Tracked& tracked, FileFacts& facts, const Ranks& ranks,
@@ -83,14 +119,14 @@ ResumePoint resume_run(Engine& engine, const Tracked& tracked, FileFacts& facts,
   std::string reasons;
   for (const auto& f : failures) reasons += "\n  " + f;
   std::string verdict = broadcast(ranks, at.resumed() ? "=" + at.path : failures.empty() ? "" : "!" + reasons);
-  if (verdict.empty()) return {};
+  if (verdict.empty()) return converged({}, engine, log);
   if (verdict[0] == '!') throw Error("resume: no checkpoint of this run could be restored (the tracked tensors may hold part of one; "
                                           "nothing was resumed):" + verdict.substr(1), "RuntimeError");
   const std::string chosen = verdict.substr(1);
   if (!ranks.main()) at = restore(chosen, engine, tracked, facts);
   log(LogLevel::info, "resumed from " + chosen + " at epoch " + std::to_string(at.epoch) + ", iter " +
                           std::to_string(at.iter));
-  return at;
+  return converged(at, engine, log);
 }
 
 }  // namespace ckpt::checkpointer

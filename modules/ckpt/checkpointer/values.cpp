@@ -1,5 +1,6 @@
 #include "values.hpp"
 
+#include <set>
 #include <string>
 #include <utility>
 #include <variant>
@@ -64,6 +65,35 @@ std::optional<Tree> to_plain(const ts::Value& value) {
                         [](const auto&) -> std::optional<Tree> { return std::nullopt; },
                     },
                     value.data);
+}
+
+namespace {
+
+void add_storages(const ts::Value& v, std::set<const void*>& seen, std::uint64_t& bytes, std::uint64_t& records) {
+  if (v.is<at::Tensor>()) {
+    const at::Tensor& t = v.as<at::Tensor>();
+    if (t.defined() && seen.insert(t.storage().unsafeGetStorageImpl()).second) {
+      bytes += t.storage().nbytes();
+      ++records;
+    }
+  } else if (v.is<ts::List>()) {
+    for (const auto& x : v.as<ts::List>().items) add_storages(x, seen, bytes, records);
+  } else if (v.is<ts::Tuple>()) {
+    for (const auto& x : v.as<ts::Tuple>().items) add_storages(x, seen, bytes, records);
+  } else if (v.is<ts::Dict>()) {
+    for (const auto& [k, x] : v.as<ts::Dict>().items) add_storages(x, seen, bytes, records);
+  }
+}
+
+}  // namespace
+
+std::uint64_t expected_file_size(const ts::Value& value) {
+  std::set<const void*> seen;
+  std::uint64_t bytes = 0, records = 0;
+  add_storages(value, seen, bytes, records);
+  // per record: a local header, its 64-byte alignment, a descriptor, a
+  // central entry and the pickle's share; plus the small records
+  return bytes + records * 512 + 4096;
 }
 
 }  // namespace ckpt::checkpointer

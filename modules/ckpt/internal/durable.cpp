@@ -1,5 +1,7 @@
 #include "ckpt/internal/durable.hpp"
 
+#include "ckpt/internal/file_layer.hpp"
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -29,7 +31,7 @@ std::string temp_name() {
 std::variant<TempFile, IoFailure> TempFile::create(int dir) {
   for (int attempt = 0; attempt < 100; ++attempt) {
     std::string name = temp_name();
-    int fd = ::openat(dir, name.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    int fd = sys().openat(dir, name.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
     if (fd >= 0) return TempFile(dir, std::move(name), Fd(fd));
     if (errno != EEXIST) return IoFailure{errno, "creating a temporary file"};
   }
@@ -43,16 +45,16 @@ TempFile::TempFile(TempFile&& other) noexcept
 TempFile::~TempFile() {
   if (committed_) return;
   fd_.reset();
-  ::unlinkat(dir_, name_.c_str(), 0);
+  sys().unlinkat(dir_, name_.c_str(), 0);
 }
 
 std::optional<IoFailure> TempFile::commit(const std::string& name) {
-  if (::fsync(fd_.get()) != 0) return IoFailure{errno, "fsync"};
+  if (sys().fsync(fd_.get()) != 0) return IoFailure{errno, "fsync"};
   // even a failing close(2) releases the descriptor
-  if (::close(fd_.release()) != 0) return IoFailure{errno, "close"};
-  if (::renameat(dir_, name_.c_str(), dir_, name.c_str()) != 0) return IoFailure{errno, "rename"};
+  if (sys().close(fd_.release()) != 0) return IoFailure{errno, "close"};
+  if (sys().renameat(dir_, name_.c_str(), dir_, name.c_str()) != 0) return IoFailure{errno, "rename"};
   committed_ = true;
-  if (::fsync(dir_) != 0) return IoFailure{errno, "fsync of the directory"};
+  if (sys().fsync(dir_) != 0) return IoFailure{errno, "fsync of the directory"};
   return std::nullopt;
 }
 
@@ -60,7 +62,7 @@ std::optional<IoFailure> write_all(int fd, const void* data, std::size_t size) {
   const auto* p = static_cast<const char*>(data);
   std::size_t done = 0;
   while (done < size) {
-    auto n = ::write(fd, p + done, size - done);
+    auto n = sys().write(fd, p + done, size - done);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return IoFailure{errno, "write"};
     if (n == 0) return IoFailure{EIO, "write"};
@@ -70,7 +72,7 @@ std::optional<IoFailure> write_all(int fd, const void* data, std::size_t size) {
 }
 
 std::variant<Fd, IoFailure> open_directory(const std::string& path) {
-  Fd dir(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  Fd dir(sys().open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0));
   if (!dir) return IoFailure{errno, "opening the directory"};
   return dir;
 }

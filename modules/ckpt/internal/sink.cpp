@@ -1,5 +1,7 @@
 #include "ckpt/internal/sink.hpp"
 
+#include "ckpt/internal/file_layer.hpp"
+
 #include <unistd.h>
 
 #include <cerrno>
@@ -37,7 +39,7 @@ void FdSink::flush() {
 
 void FdSink::write_through(const char* p, std::size_t n) {
   while (n > 0) {
-    const ssize_t w = ::write(fd_, p, n < max_write ? n : max_write);
+    const ssize_t w = sys().write(fd_, p, n < max_write ? n : max_write);
     if (w < 0 && errno == EINTR) continue;
     if (w < 0) throw SinkError(std::string("write: [Errno ") + std::to_string(errno) + "] " + std::strerror(errno), errno);
     if (w == 0) throw SinkError("write: no progress", EIO);

@@ -14,6 +14,26 @@ namespace ckpt::json {
 
 namespace {
 
+// The length of the UTF-8 sequence starting at s[i] (1 to 4), or 0 when
+// it is not well-formed (overlong, a surrogate, past U+10FFFF, cut short).
+// `surrogates` accepts ED A0-BF xx: how this parser stores a lone
+// surrogate from a \u escape (Python's str holds them).
+std::size_t utf8_length(std::string_view s, std::size_t i, bool surrogates = false) {
+  const auto at = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
+  const unsigned char c = at(i);
+  if (c < 0x80) return 1;
+  std::size_t n = c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
+  if (n == 0 || i + n > s.size()) return 0;
+  for (std::size_t k = 1; k < n; ++k)
+    if ((at(i + k) & 0xC0) != 0x80) return 0;
+  const unsigned char d = at(i + 1);
+  if (c == 0xE0 && d < 0xA0) return 0;                  // overlong
+  if (c == 0xED && d >= 0xA0 && !surrogates) return 0;  // U+D800..DFFF
+  if (c == 0xF0 && d < 0x90) return 0;                  // overlong
+  if (c == 0xF4 && d >= 0x90) return 0;                 // past U+10FFFF
+  return n;
+}
+
 class Parser {
  public:
   Parser(std::string_view text, bool allow_nonfinite) : s_(text), nonfinite_(allow_nonfinite) {}
@@ -34,6 +54,13 @@ class Parser {
   py::PyError fail(const std::string& what) const { return fail_at(what, i_); }
   static py::PyError fail_at(const std::string& what, std::size_t offset) {
     return {"JSONDecodeError", what + " at offset " + std::to_string(offset), ""};
+  }
+  py::PyError invalid_utf8(std::size_t offset) const {
+    char byte[8];
+    std::snprintf(byte, sizeof byte, "0x%02x", static_cast<unsigned char>(s_[offset]));
+    return {"UnicodeDecodeError", std::string("'utf-8' codec can't decode byte ") + byte + " in position " +
+                                      std::to_string(offset) + ": invalid UTF-8",
+            ""};
   }
   void skip_ws() {
     while (i_ < s_.size() && (s_[i_] == ' ' || s_[i_] == '\t' || s_[i_] == '\n' || s_[i_] == '\r')) ++i_;
@@ -134,6 +161,13 @@ class Parser {
       char c = s_[i_++];
       if (c == '"') return out;
       if (static_cast<unsigned char>(c) < 0x20) return fail_at("Invalid control character", i_ - 1);
+      if (static_cast<unsigned char>(c) >= 0x80) {  // Python decodes the text as UTF-8 first
+        const std::size_t n = utf8_length(s_, i_ - 1);
+        if (n == 0) return invalid_utf8(i_ - 1);
+        out.append(s_.substr(i_ - 1, n));
+        i_ += n - 1;
+        continue;
+      }
       if (c != '\\') { out += c; continue; }
       if (i_ >= s_.size()) break;
       char e = s_[i_++];
@@ -205,9 +239,31 @@ class Parser {
   }
 };
 
+// Text that is not UTF-8 still prints as JSON: a lone surrogate (from a
+// \u escape) as its escape, a stray byte as Python's surrogateescape
+// spells it (\udcXX, what os.fsdecode makes of a non-UTF-8 file name).
 void dump_string(std::string& out, std::string_view s) {
   out += '"';
-  for (unsigned char c : s) {
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x80) {
+      const std::size_t n = utf8_length(s, i, /*surrogates=*/true);
+      char buf[8];
+      if (n == 3 && c == 0xED && static_cast<unsigned char>(s[i + 1]) >= 0xA0) {
+        const unsigned cp = 0xD000u | ((static_cast<unsigned char>(s[i + 1]) & 0x3Fu) << 6) |
+                            (static_cast<unsigned char>(s[i + 2]) & 0x3Fu);
+        std::snprintf(buf, sizeof buf, "\\u%04x", cp);
+        out += buf;
+      } else if (n > 0) {
+        out.append(s.substr(i, n));
+      } else {
+        std::snprintf(buf, sizeof buf, "\\udc%02x", c);
+        out += buf;
+        continue;
+      }
+      i += n - 1;
+      continue;
+    }
     switch (c) {
       case '"': out += "\\\""; break;
       case '\\': out += "\\\\"; break;

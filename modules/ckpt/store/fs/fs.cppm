@@ -9,11 +9,15 @@
 // physically (symlinks included) and the whole plan is checked before the
 // first effect is applied. Two orderings leave the same files behind;
 // `safe` also makes every new checkpoint durable before anything is evicted
-// (spec section D, E28).
+// (spec section D, E28), and refuses a save that the free space cannot
+// hold before it writes or removes anything. A path with a NUL byte is
+// Python's `ValueError: embedded null byte` where the reference opens it,
+// never a truncated name.
 module;
 #include "ckpt/internal/durable.hpp"
 #include "ckpt/internal/sink.hpp"
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <optional>
@@ -38,6 +42,12 @@ struct Options {
   /// Rank 0. Elsewhere nothing touches the disk, saves included: mmengine's
   /// runner calls save_checkpoint on every rank but only rank 0 writes.
   bool main_process = true;
+  /// Safe ordering only: when a plan's saves need more than the free space
+  /// (statvfs) and the plan evicts, apply it in the reference's order so
+  /// the evictions make room, as mmengine does (a crash or a failed write
+  /// then loses the evicted checkpoint, E28). Off: refuse the plan before
+  /// anything is written or removed, saying how much is needed.
+  bool evict_first_if_short = false;
   friend bool operator==(const Options&, const Options&) = default;
 };
 
@@ -60,6 +70,12 @@ struct Payload {
 /// itself and writes the kept keys; the store names the result after the
 /// SHA-256 of what was written (E42), hashed on the way to the file.
 using PayloadWriter = std::function<std::optional<std::string>(const Payload& payload, Sink& out)>;
+
+/// The bytes a save effect will write, for the free-space check (safe
+/// ordering); nullopt: the store's estimate (the size of the file it
+/// replaces, else of runtime info's `last_ckpt`, else of `latest.pth`'s
+/// target; nothing known: no check).
+using SizeHint = std::function<std::optional<std::uint64_t>(const Effect& effect)>;
 
 enum class ErrorKind {
   containment,  // a path outside both roots: nothing of the plan was applied
@@ -97,6 +113,9 @@ struct Applied {
   std::optional<Error> error;  // the first failure; later effects were not applied
   /// The plan index of the effect that failed.
   std::optional<std::size_t> failed_effect;
+  /// Safe ordering, space short: the plan went in the reference's order
+  /// (Options::evict_first_if_short).
+  bool evicted_first = false;
   bool ok() const { return !error; }
   friend bool operator==(const Applied&, const Applied&) = default;
 };
@@ -130,7 +149,18 @@ class Store {
   /// applies `schedule(plan, ordering)`, stopping at the first failure.
   /// `runtime_info` is the message hub's before the event: each payload
   /// sees it as the reference holds it at that effect.
-  Applied apply(const Plan& plan, const PayloadWriter& writer = {}, const py::Dict& runtime_info = {}) const;
+  /// Under the safe ordering the saves' expected sizes (`expected_size`)
+  /// must fit in the free space first (see Options::evict_first_if_short).
+  Applied apply(const Plan& plan, const PayloadWriter& writer = {}, const py::Dict& runtime_info = {},
+                const SizeHint& expected_size = {}) const;
+
+  /// Removes what a process killed mid-write leaves behind: entries named
+  /// as this project's durable write names its temporary files
+  /// (`.ckpt-tmp.<pid>.<n>`, files or links) whose process is no longer
+  /// running, directly in each of `dirs` (which must lie inside the roots;
+  /// a missing one is skipped). Nothing else is touched. Returns the paths
+  /// removed, or the first failure.
+  std::variant<std::vector<std::string>, Error> sweep_temporaries(const std::vector<std::string>& dirs) const;
 
   const Options& options() const { return options_; }
   /// The two roots, absolute and lexically normal.
@@ -198,6 +228,17 @@ std::variant<Fd, int> open_directory(const Location& at, bool create);
 /// An Error for a failed call of the shared durable write.
 Error io_error(const internal::IoFailure& failure, const std::string& path);
 
+/// Python's refusal of a path with a NUL byte (open, os.symlink, torch.load).
+Error embedded_null(const std::string& path);
+bool has_nul(const std::string& path);
+
+/// Free bytes for an unprivileged writer (statvfs f_bavail) on the file
+/// system holding `dir` (or its nearest existing parent); errno on failure.
+std::variant<std::uint64_t, int> free_bytes(const std::string& dir);
+
+/// The names in directory `dir` (no dot entries); errno on failure.
+std::variant<std::vector<std::string>, int> list_directory(int dir);
+
 /// `name` becomes a symlink to `target`, replaced atomically.
 std::optional<Error> replace_symlink(int dir, const std::string& name, const std::string& target,
                                      const std::string& shown);
@@ -213,6 +254,23 @@ std::variant<bool, Error> remove_entry(int dir, const std::string& name, bool ca
 
 /// Unlinks one entry (a file or a link) and fsyncs the directory.
 std::optional<Error> unlink_entry(int dir, const std::string& name, const std::string& shown);
+
+// --- space.cpp: will the saves fit? -----------------------------------------
+
+struct Shortfall {
+  std::string dir;            // where the first save goes
+  std::uint64_t needed = 0;   // what the plan's saves are expected to write
+  std::uint64_t free = 0;
+  std::size_t effect = 0;     // the first save's plan index
+};
+
+/// Under the safe ordering: the plan's saves against the free space where
+/// the first one goes; nullopt when they fit or nothing is known about
+/// their size; an Error when statvfs fails.
+std::variant<std::optional<Shortfall>, Error> shortfall(const Plan& plan, const py::Dict& runtime_info,
+                                                        const SizeHint& expected_size);
+Error space_error(const Shortfall& s);
+bool evicts(const Plan& plan);
 
 // --- schedule.cpp ------------------------------------------------------------
 

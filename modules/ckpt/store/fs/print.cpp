@@ -44,6 +44,7 @@ std::ostream& operator<<(std::ostream& os, const Applied& applied) {
   os << ", texts=[";
   for (std::size_t i = 0; i < applied.texts.size(); ++i) os << (i ? ", " : "") << Effect(applied.texts[i]);
   os << "]";
+  if (applied.evicted_first) os << ", evicted_first";
   if (applied.error) os << ", error=" << *applied.error;
   return os << ")";
 }

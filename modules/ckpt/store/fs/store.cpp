@@ -59,15 +59,25 @@ MaybeError check_containment(const Plan& plan, const std::vector<std::string>& r
   std::set<std::string> written;
   for (const auto& e : plan)
     if (auto p = written_path(e)) written.insert(lexical_key(*p));
+  // A path with a NUL is never located: a write to it is refused at its
+  // effect before anything is created, a removal of it finds nothing.
+  auto locate_unless_nul = [&](const std::string& path, Intent intent) {
+    return has_nul(path) ? std::optional<std::variant<Location, Unreachable, Error>>()
+                         : std::optional(locate(path, intent, roots));
+  };
   for (const auto& e : plan) {
     std::optional<std::variant<Location, Unreachable, Error>> located;
-    if (auto p = written_path(e)) located = locate(*p, Intent::write, roots);
+    if (auto p = written_path(e)) located = locate_unless_nul(*p, Intent::write);
     if (const auto* publish = std::get_if<Publish>(&e))  // the name's hash does not move its directory
-      located = locate(published_name(publish->source, "00000000"), Intent::write, roots);
-    if (const auto* remove = std::get_if<RemoveCheckpoint>(&e)) located = locate(remove->path, Intent::remove, roots);
+      located = locate_unless_nul(published_name(publish->source, "00000000"), Intent::write);
+    if (const auto* remove = std::get_if<RemoveCheckpoint>(&e)) located = locate_unless_nul(remove->path, Intent::remove);
     if (located && is_containment(*located)) return std::get<Error>(*located);
     if (const auto* series = std::get_if<RemoveUntilGap>(&e)) {
       auto e2 = for_each_in_series(*series, [&](const std::string& path, bool& go_on) -> MaybeError {
+        if (has_nul(path)) {  // os.path.isfile is False: the series stops there
+          go_on = false;
+          return std::nullopt;
+        }
         auto at = locate(path, Intent::remove, roots);
         if (is_containment(at)) return std::get<Error>(at);
         std::error_code ec;
@@ -114,6 +124,7 @@ struct Applier {
   };
 
   std::variant<Target, Error> open_for_write(const std::string& path) {
+    if (has_nul(path)) return embedded_null(path);
     auto located = locate(path, Intent::write, roots);
     if (auto* e = std::get_if<Error>(&located)) return *e;
     if (auto* u = std::get_if<Unreachable>(&located)) return io_error(u->err, path, "open");
@@ -196,6 +207,7 @@ struct Applier {
   // Where a removal's path is, or nothing when it cannot exist (a missing or
   // non-directory parent: the reference's isfile and isdir say False).
   std::variant<std::monostate, Target, Error> open_for_removal(const std::string& path) {
+    if (has_nul(path)) return std::monostate{};  // os.path.isfile/isdir say False
     auto located = locate(path, Intent::remove, roots);
     if (auto* e = std::get_if<Error>(&located)) return *e;
     if (std::holds_alternative<Unreachable>(located)) return std::monostate{};
@@ -256,6 +268,7 @@ struct Applier {
             },
             [&](const Publish& p) { return publish(slot.index, p); },
             [&](const Symlink& link) -> MaybeError {
+              if (has_nul(link.target)) return embedded_null(link.link);
               auto target = open_for_write(link.link);
               if (auto* e = std::get_if<Error>(&target)) return *e;
               auto& t = std::get<Target>(target);
@@ -311,19 +324,35 @@ py::Value runner_meta_after(py::Value before, const Plan& plan, const Applied& a
   return before;
 }
 
-Applied Store::apply(const Plan& plan, const PayloadWriter& writer, const py::Dict& runtime_info) const {
+Applied Store::apply(const Plan& plan, const PayloadWriter& writer, const py::Dict& runtime_info,
+                     const SizeHint& expected_size) const {
   Applied out;
   std::vector<std::string> canonical;  // other ranks never touch the disk: no roots needed
+  Ordering ordering = options_.ordering;
   if (options_.main_process) {
     auto roots = canonical_roots(roots_);
     if (auto* e = std::get_if<Error>(&roots)) out.error = *e;
     else canonical = std::get<std::vector<std::string>>(std::move(roots));
     if (!out.error) out.error = check_containment(plan, canonical);
+    if (!out.error && ordering == Ordering::safe) {
+      auto space = shortfall(plan, runtime_info, expected_size);
+      if (auto* e = std::get_if<Error>(&space)) {
+        out.error = *e;
+      } else if (const auto& s = std::get<std::optional<Shortfall>>(space)) {
+        if (options_.evict_first_if_short && evicts(plan)) {
+          ordering = Ordering::reference;
+          out.evicted_first = true;
+        } else {
+          out.error = space_error(*s);
+          out.failed_effect = s->effect;
+        }
+      }
+    }
     if (out.error) return out;
   }
   auto info_at = info_at_each_effect(plan, runtime_info);
   Applier applier{plan, canonical, writer, info_at, options_.main_process, out};
-  for (const auto& slot : order(plan, options_.ordering))
+  for (const auto& slot : order(plan, ordering))
     if ((out.error = applier.run(slot))) break;
   return out;
 }

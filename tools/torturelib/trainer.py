@@ -1,0 +1,111 @@
+"""Starting the trainer (one process per rank), killing it from outside:
+after a random delay, either at once (SIGKILL) or, through strace's
+fault injection, at the next system call of a save window (write, fsync,
+rename, unlink): mid-write, between fsync and rename, mid-eviction,
+mid-publish, in the background saver's thread alike."""
+import os
+import random
+import shutil
+import signal
+import subprocess
+import threading
+import time
+
+# strace syscall sets for the save windows, and how a kill there is named
+WINDOWS = {
+    "write": "write,pwrite64",
+    "fsync": "fsync,fdatasync",
+    "rename": "rename,renameat,renameat2",
+    "unlink": "unlink,unlinkat",
+    "open": "openat",
+}
+
+
+def strace_available():
+    return shutil.which("strace") is not None
+
+
+class Started:
+    """The processes of one start, and rank 0's stdout as it arrives."""
+
+    def __init__(self, procs):
+        self.procs = procs
+        self.lines = []
+        self.started = threading.Event()
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self):
+        for line in self.procs[0].stdout:
+            self.lines.append(line.rstrip("\n"))
+            if line.startswith("start epoch"):
+                self.started.set()
+
+    @property
+    def pid(self):
+        return self.procs[0].pid
+
+    def kill_all(self):
+        for p in self.procs:
+            if p.poll() is None:
+                p.send_signal(signal.SIGKILL)
+        for p in self.procs:
+            p.wait()
+        self.reader.join(timeout=5)
+
+    def wait(self, timeout):
+        deadline = time.monotonic() + timeout
+        for p in self.procs:
+            try:
+                p.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                self.kill_all()
+                return False
+        self.reader.join(timeout=5)
+        return True
+
+
+def start(binary, config, work_dir, log):
+    port = random.randint(20000, 59999)
+    procs = []
+    for rank in range(config.ranks):
+        args = [binary] + config.trainer_args(work_dir)
+        if config.ranks > 1:
+            args += ["--rank", str(rank), "--world-size", str(config.ranks), "--master-port", str(port)]
+        procs.append(subprocess.Popen(args, stdout=subprocess.PIPE if rank == 0 else subprocess.DEVNULL,
+                                      stderr=log, text=True))
+    return Started(procs)
+
+
+def kill_later(run, delay, window, rng):
+    """Kills rank 0 after `delay` s: at once (window None) or at the next
+    call of that window's syscalls; then the other ranks. Returns how rank
+    0 ended: "killed", "completed", or "failed <code>"."""
+    deadline = time.monotonic() + delay
+    while time.monotonic() < deadline and run.procs[0].poll() is None:
+        time.sleep(min(0.005, max(0.0, deadline - time.monotonic())))
+    tracer = None
+    if run.procs[0].poll() is None:
+        if window is None:
+            run.procs[0].send_signal(signal.SIGKILL)
+        else:
+            when = rng.randint(1, 3)
+            tracer = subprocess.Popen(
+                ["strace", "-f", "-qq", "-o", "/dev/null", "-e", f"trace={WINDOWS[window]}",
+                 "-e", f"inject={WINDOWS[window]}:signal=KILL:when={when}", "-p", str(run.pid)],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        code = run.procs[0].wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        run.procs[0].send_signal(signal.SIGKILL)
+        code = run.procs[0].wait()
+    if tracer:
+        try:
+            tracer.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            tracer.kill()
+            tracer.wait()
+    run.kill_all()
+    if code == -signal.SIGKILL:
+        return "killed"
+    return "completed" if code == 0 else f"failed {code}"
