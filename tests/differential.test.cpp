@@ -229,3 +229,5 @@ class Differential : public ::testing::Test {
 RC_GTEST_FIXTURE_PROP(Differential, MmengineAgreesWithCpp, ()) { check_agreement(*mmengine_case(), "mmengine"); }
 
 RC_GTEST_FIXTURE_PROP(Differential, MmcvAgreesWithCpp, ()) { check_agreement(*mmcv_case(), "mmcv"); }
+
+#include "differential.ckpt.hpp"  // the ckpt profile at its defaults (issue 12)
