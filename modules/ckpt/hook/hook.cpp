@@ -407,6 +407,12 @@ std::ostream& operator<<(std::ostream& os, const State& s) {
   return os << ", runtime_info=" << py::Value(s.runtime_info) << ")";
 }
 
+std::ostream& operator<<(std::ostream& os, const Outcome& o) {
+  os << "Outcome(plan=" << o.plan;
+  if (o.error) os << ", error=" << *o.error;
+  return os << ")";
+}
+
 std::ostream& operator<<(std::ostream& os, const Step& st) {
   os << "Step(plan=" << st.plan;
   if (st.error) os << ", error=" << *st.error;

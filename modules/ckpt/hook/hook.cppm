@@ -119,5 +119,6 @@ py::Dict hook_runtime_info(const py::Dict& info, bool extensions = false);
 std::ostream& operator<<(std::ostream& os, const Event& event);
 std::ostream& operator<<(std::ostream& os, const State& state);
 std::ostream& operator<<(std::ostream& os, const Step& step);
+std::ostream& operator<<(std::ostream& os, const Outcome& outcome);
 
 }  // namespace ckpt::hook
