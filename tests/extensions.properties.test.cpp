@@ -520,11 +520,13 @@ RC_GTEST_PROP(ExtensionProperties, NothingRemovedOutsideOutDir, ()) {
   const std::string planned_dir = elsewhere ? "ckpts/exp/" : "/w/exp/";
   for (const auto& o : planned.outcomes)
     for (const auto& e : o.plan)
-      if (const auto* rm = std::get_if<ckpt::RemoveCheckpoint>(&e)) RC_ASSERT(rm->path.rfind(planned_dir, 0) == 0);
+      if (const auto* rm = std::get_if<ckpt::RemoveCheckpoint>(&e); rm && rm->path.rfind(planned_dir, 0) != 0)
+        RC_FAIL("planned a removal outside " + planned_dir + ": " + rm->path);
   py::Dict extra;
   for (std::size_t i = r.hook.size(); i < kwargs.size(); ++i) extra.push_back(kwargs[i]);
   auto obs = observe(case_json(r, "ckpt", extra));
   const std::string out_dir = (elsewhere ? "ckpts/exp" : work_dir) + "/";
   for (const auto& st : steps(obs))
-    for (const auto& path : strings(at(st, "removed"))) RC_ASSERT(path.rfind(out_dir, 0) == 0);
+    for (const auto& path : strings(at(st, "removed")))
+      if (path.rfind(out_dir, 0) != 0) RC_FAIL("removed outside " + out_dir + ": " + path);
 }
