@@ -102,9 +102,9 @@ class ClauseSelection(Base):
         self.assertRegex(md, r"\| C52 \| %d \|" % c52["cases"])
 
     def test_bad_selection_is_a_usage_error(self):
-        r = self.run_conform("--clause", "X9")
+        r = self.run_conform("--clause", "Z9")
         self.assertEqual(r.rc, 2)
-        self.assertIn("--clause 'X9'", r.err)
+        self.assertIn("--clause 'Z9'", r.err)
         r = self.run_conform("--clause", "E35", "--profile", "mmcv")
         self.assertEqual(r.rc, 2)
         self.assertIn("no case matches", r.err)

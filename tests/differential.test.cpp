@@ -94,3 +94,5 @@ RC_GTEST_FIXTURE_PROP(Differential, MmengineAgreesWithCpp, ()) {
 RC_GTEST_FIXTURE_PROP(Differential, MmcvAgreesWithCpp, ()) {
   check_agreement(*rc::gen::exec([] { return GenCase{differential::mmcv_case()}; }), "mmcv");
 }
+
+#include "differential.ckpt.hpp"  // the ckpt profile at its defaults (issue 12)

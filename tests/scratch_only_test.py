@@ -80,6 +80,12 @@ ALLOWED = [
      "lands in the scratch dir's outside/ (roots at d/w/exp)"),
     ("store.fs.hostile.test.cpp", "../../outside/canary",
      "value: a metric key; E35 makes its '/' '_' in the file name"),
+    ("conformance_ckpt_defaults.py", "/dev/shm", "scratch base: TMPDIR for the adapter's mkdtemp sandboxes"),
+    ("differential.ckpt.hpp", "/dev/shm", "scratch base: a directory named after the pid is made under it"),
+    ("extensions.properties.test.cpp", "/dev/shm", "scratch base: a directory named after the pid is made under it"),
+    ("extensions.properties.test.cpp", "/w/exp", "value: the runner's work_dir in pure reducer folds, no disk"),
+    ("extensions.properties.test.cpp", "/w/exp/", "value: the prefix of planned paths compared, no disk"),
+    ("preview_test.py", "/dev/stdin", "read-only: the case fed to the adapter"),
 ]
 
 # Headers and modules a C++ test may use and still be unable to touch the disk.

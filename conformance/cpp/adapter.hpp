@@ -24,12 +24,13 @@ struct Malformed {
 struct EventSpec {
   std::string hook;
   std::optional<std::int64_t> epoch, iter, batch_idx;
+  std::optional<double> time;  // wall-clock seconds (the ckpt profile's interval_seconds, X4)
   ckpt::py::Dict metrics;
 };
 
 struct Case {
   std::string id;
-  std::string profile;  // "mmengine" or "mmcv"
+  std::string profile;  // "mmengine", "mmcv" or "ckpt" (mmengine plus the extensions X1–X5)
   ckpt::py::Dict hook;
   std::string work_dir;
   std::string runner_kind = "epoch";

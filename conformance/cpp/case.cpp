@@ -45,6 +45,8 @@ void check_relative(const std::string& what, const std::string& path, bool empty
 const std::set<std::string> mmengine_hooks{"before_train", "after_train_iter", "after_train_epoch", "after_val_epoch",
                                            "after_train"};
 const std::set<std::string> mmcv_hooks{"before_run", "after_train_iter", "after_train_epoch", "after_run"};
+const std::set<std::string> ckpt_hooks{"before_train", "after_train_iter", "after_train_epoch", "after_val_epoch",
+                                       "after_train", "preempt"};
 
 // Protocol 2: non-finite floats travel as the strings NaN/Infinity/-Infinity.
 std::optional<py::Value> non_finite(const py::Value& v) {
@@ -74,7 +76,8 @@ Case parse_case(const py::Value& json) {
   c.id = id && id->is<std::string>() ? id->as<std::string>() : "";
   const auto* profile = field(d, "profile");
   c.profile = profile ? (profile->is<std::string>() ? profile->as<std::string>() : "?") : "mmengine";
-  if (c.profile != "mmengine" && c.profile != "mmcv") throw Malformed{"profile must be \"mmengine\" or \"mmcv\""};
+  if (c.profile != "mmengine" && c.profile != "mmcv" && c.profile != "ckpt")
+    throw Malformed{"profile must be \"mmengine\", \"mmcv\" or \"ckpt\""};
   if (const auto* hook = field(d, "hook"); hook && !hook->is_none()) {
     if (!hook->is<py::Dict>()) throw Malformed{"hook must be an object"};
     c.hook = hook->as<py::Dict>();
@@ -116,7 +119,7 @@ Case parse_case(const py::Value& json) {
   }
   const auto* events = field(d, "events");
   if (!events || !events->is<py::List>()) throw Malformed{"events must be a list"};
-  const auto& allowed = c.profile == "mmcv" ? mmcv_hooks : mmengine_hooks;
+  const auto& allowed = c.profile == "mmcv" ? mmcv_hooks : c.profile == "ckpt" ? ckpt_hooks : mmengine_hooks;
   std::size_t n = 0;
   for (const auto& e : events->as<py::List>()) {
     std::string where = "events[" + std::to_string(n++) + "]";
@@ -128,6 +131,11 @@ Case parse_case(const py::Value& json) {
     spec.epoch = opt_int(ed, "epoch", where);
     spec.iter = opt_int(ed, "iter", where);
     spec.batch_idx = opt_int(ed, "batch_idx", where);
+    if (const auto* time = field(ed, "time"); time && !time->is_none()) {
+      if (!time->is<std::int64_t>() && !time->is<double>())
+        throw Malformed{where + ".time must be a number, got " + py::repr(*time)};
+      spec.time = time->is<double>() ? time->as<double>() : static_cast<double>(time->as<std::int64_t>());
+    }
     if (spec.hook == "after_val_epoch") {
       const auto* metrics = field(ed, "metrics");
       if (!metrics || !metrics->is<py::Dict>()) throw Malformed{where + ".metrics must be an object"};

@@ -187,7 +187,14 @@ Ending run_mmengine(const Case& c, const Sandbox& sb, py::List& steps) {
   py::Dict hub = c.runtime_info;
   for (auto& [key, value] : hub)
     if (is_path_key(key) && value.is<std::string>()) value = sb.join(value.as<std::string>());
-  auto state = ckpt::hook::init(ckpt::hook_config_from_kwargs(kwargs), hub);
+  const bool extensions = c.profile == "ckpt";
+  for (auto& [key, value] : hub)  // X1: the kept best lists hold paths too
+    if (extensions && (key == "best_kept" || key.rfind("best_kept_", 0) == 0) && value.is<py::List>())
+      for (auto& entry : value.as<py::List>())
+        if (entry.is<py::List>() && entry.as<py::List>().size() == 2 && entry.as<py::List>()[1].is<std::string>())
+          entry.as<py::List>()[1] = sb.join(entry.as<py::List>()[1].as<std::string>());
+  auto state = extensions ? ckpt::hook::init(ckpt::ckpt_config_from_kwargs(kwargs), hub)
+                          : ckpt::hook::init(ckpt::hook_config_from_kwargs(kwargs), hub);
   if (!state) {
     const auto& e = state.error();
     return {error_value(e.type, -1, e.parameter.empty() ? e.message : e.message + " [" + e.parameter + "=" + e.value + "]"),
@@ -195,18 +202,19 @@ Ending run_mmengine(const Case& c, const Sandbox& sb, py::List& steps) {
   }
   auto step = [&](const ckpt::hook::State& st, const EventSpec& e, const Counters& at) {
     ckpt::hook::Runner r{sb.join(c.work_dir), at.epoch, at.iter, c.has_max_epochs ? c.max_epochs : unset_max,
-                         c.has_max_iters ? c.max_iters : unset_max, true};
+                         c.has_max_iters ? c.max_iters : unset_max, true, e.time};
     ckpt::hook::Event event;
     if (e.hook == "before_train") event = ckpt::hook::BeforeTrain{r};
     else if (e.hook == "after_train_iter") event = ckpt::hook::AfterTrainIter{r, e.batch_idx.value_or(0)};
     else if (e.hook == "after_train_epoch") event = ckpt::hook::AfterTrainEpoch{r};
     else if (e.hook == "after_val_epoch") event = ckpt::hook::AfterValEpoch{r, e.metrics};
+    else if (e.hook == "preempt") event = ckpt::hook::Preempt{r};
     else event = ckpt::hook::AfterTrain{r};
     return ckpt::hook::step(st, event);
   };
   auto info = [](const ckpt::hook::State& st) { return std::pair<py::Dict, py::Value>{st.runtime_info, py::none}; };
-  auto observed = [](const py::Dict& runtime_info, const py::Value&) {
-    return py::Value(ckpt::hook::hook_runtime_info(runtime_info));
+  auto observed = [extensions](const py::Dict& runtime_info, const py::Value&) {
+    return py::Value(ckpt::hook::hook_runtime_info(runtime_info, extensions));
   };
   return fold(c, sb, steps, std::move(state).value(), step, info, observed);
 }

@@ -8,7 +8,7 @@ import sys
 
 from .layout import CASES_DIR, ROOT, UsageError
 
-CLAUSE_RE = re.compile(r"([ECB]\d+)-")
+CLAUSE_RE = re.compile(r"([ECBX]\d+)-")
 NO_CLAUSE = "(none)"
 
 
@@ -21,10 +21,11 @@ def clause_of(case_id):
 
 
 def clause_key(clause):
-    """Sort order: E before C before B (the spec's order), then by number."""
+    """Sort order: E before C before B (the spec's order), then ckpt's own
+    X (docs/spec/extensions.md), then by number."""
     if clause == NO_CLAUSE:
         return (9, 0)
-    return ("ECB".index(clause[0]), int(clause[1:]))
+    return ("ECBX".index(clause[0]), int(clause[1:]))
 
 
 class Case:
@@ -47,7 +48,7 @@ class ClauseFilter:
     clause), a prefix ending in `*` (`E3*`: E3 and E30-E38), or a bare
     group letter (`E`, `C`, `B`)."""
 
-    ENTRY = re.compile(r"[ECB](\d+\*?|\*)?")
+    ENTRY = re.compile(r"[ECBX](\d+\*?|\*)?")
 
     def __init__(self, spec):
         self.entries = []
@@ -58,7 +59,7 @@ class ClauseFilter:
             if not self.ENTRY.fullmatch(entry):
                 raise UsageError(
                     "--clause %r: %r is not a clause (E35), a prefix (E3*) "
-                    "or a group (E, C, B)" % (spec, part.strip()))
+                    "or a group (E, C, B, X)" % (spec, part.strip()))
             self.entries.append(entry)
         if not self.entries:
             raise UsageError("--clause %r: names no clause" % spec)

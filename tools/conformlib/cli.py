@@ -59,7 +59,7 @@ import sys
 from . import expect, matrix
 from .cases import ClauseFilter, collect_cases, select
 from .evaluate import evaluate, load_fixtures, ok
-from .layout import (FIXTURES_DIR, MATRIX_DIR, REFERENCES, REPORT_DIR,
+from .layout import (FIXTURES_DIR, MATRIX_DIR, OWN_PROFILE, REFERENCES, REPORT_DIR,
                      VERSIONS_MD, UsageError, rel)
 from .record import record
 from .report import print_matrix, write_reports
@@ -116,7 +116,8 @@ def build_parser():
                    help="only cases named after these clauses: E35,C52; "
                         "E3* for a prefix; E, C or B for a group")
     p.add_argument("--profile", metavar="P",
-                   help="only cases of this profile (mmengine or mmcv)")
+                   help="only cases of this profile (mmengine, mmcv, or "
+                        "ckpt: ckpt's own, run by cpp only)")
     p.add_argument("--expect", metavar="FILE",
                    help="expected differences (JSON; see "
                         "conformance/README.md): reported as `expected`, "
@@ -170,8 +171,9 @@ def _check(args):
         raise UsageError("-j/--jobs %d: must be at least 1" % args.jobs)
     if not args.timeout > 0:
         raise UsageError("--timeout %s: must be positive" % args.timeout)
-    if args.profile is not None and args.profile not in REFERENCES:
-        raise UsageError("--profile %r: must be mmengine or mmcv" %
+    if args.profile is not None and args.profile not in REFERENCES + (
+            OWN_PROFILE,):
+        raise UsageError("--profile %r: must be mmengine, mmcv or ckpt" %
                          args.profile)
     executable = (lambda path: os.path.isfile(path)
                   and os.access(path, os.X_OK))

@@ -12,6 +12,8 @@ MATRIX_DIR = os.path.join(ROOT, "build", "matrix")
 VERSIONS_MD = os.path.join(ROOT, "docs", "versions.md")
 PROTOCOL = "1.1"
 REFERENCES = ("mmengine", "mmcv")
+# ckpt's own profile (mmengine plus the extensions X1-X5): no reference runs it.
+OWN_PROFILE = "ckpt"
 
 
 class UsageError(Exception):

@@ -1,6 +1,8 @@
 """`--record`: fixtures from the reference of each case's profile, with
 their provenance (release, torch, Python, the sha256 of the hook source,
-protocol version, the command)."""
+protocol version, the command). The `ckpt` profile has no reference (it is
+ckpt's own, docs/spec/extensions.md): its fixtures come from ckpt's adapter
+and say so; they pin the profile against regressions and for other ports."""
 import collections
 import datetime
 import os
@@ -8,7 +10,7 @@ import shlex
 
 from .cases import fixture_name, load_fixture
 from .compare import compare
-from .layout import PROTOCOL, REFERENCES, rel
+from .layout import OWN_PROFILE, PROTOCOL, REFERENCES, rel
 from .report import dump_observation_doc
 from .workers import Impl, about, execute
 
@@ -19,6 +21,18 @@ def provenance(impl, info, date):
         "reference": info["implementation"],
         "hook_source": info["hook_source"],
         "torch": info.get("torch"), "python": info.get("python"),
+        "protocol": PROTOCOL, "date": date,
+        "command": "tools/conform --record (%s serve)" % command,
+    }
+
+
+def own_provenance(impl, date):
+    command = " ".join(shlex.quote(rel(a)) for a in impl.argv)
+    return {
+        "reference": None,
+        "recorded_from": "ckpt's own adapter: the ckpt profile has no "
+                         "reference (docs/spec/extensions.md); checked by "
+                         "hand against its clauses when recorded",
         "protocol": PROTOCOL, "date": date,
         "command": "tools/conform --record (%s serve)" % command,
     }
@@ -41,13 +55,15 @@ def record(cases, fixtures_dir, python=None, jobs=1, timeout=180,
     profiles = {c.profile for c in cases if c.load_error is None}
     impls = [Impl.builtin(n, python) for n in REFERENCES if n in profiles]
     infos = {}
+    own = Impl.builtin("cpp") if OWN_PROFILE in profiles else None
     for impl in impls:
         info, reason = about(impl)
         if info is None:
             print("cannot record %s cases: %s" % (impl.name, reason))
             return 1
         infos[impl.name] = info
-    results, elapsed = execute(cases, impls, jobs, timeout, quiet=quiet)
+    results, elapsed = execute(cases, impls + ([own] if own else []), jobs,
+                               timeout, quiet=quiet)
     date = datetime.date.today().isoformat()
     os.makedirs(fixtures_dir, exist_ok=True)
     stats = collections.Counter()
@@ -57,7 +73,8 @@ def record(cases, fixtures_dir, python=None, jobs=1, timeout=180,
             print("cannot record %s: %s" % (c.id, c.load_error))
             bad = True
             continue
-        ref = c.profile if c.profile in REFERENCES else "mmengine"
+        ref = c.profile if c.profile in REFERENCES else (
+            "cpp" if c.profile == OWN_PROFILE else "mmengine")
         obs, err = results.get((c.id, ref), (None, "not run"))
         if obs is None:
             print("cannot record %s: %s: %s" % (c.id, ref, err))
@@ -78,9 +95,12 @@ def record(cases, fixtures_dir, python=None, jobs=1, timeout=180,
         stats["changed" if old is not None else "new"] += 1
         if why:
             print("changed %s: %s" % (c.id, why))
-        impl = next(i for i in impls if i.name == ref)
-        doc = {"provenance": provenance(impl, infos[ref], date),
-               "observation": obs}
+        if ref == "cpp":
+            doc = {"provenance": own_provenance(own, date), "observation": obs}
+        else:
+            impl = next(i for i in impls if i.name == ref)
+            doc = {"provenance": provenance(impl, infos[ref], date),
+                   "observation": obs}
         with open(path, "w", encoding="utf-8") as f:
             f.write(dump_observation_doc(doc))
     if whole_corpus and os.path.isdir(fixtures_dir):

@@ -139,6 +139,10 @@ def parse_case(raw: Any, profile: str) -> Case:
     if case_id is not None and not isinstance(case_id, str):
         raise AdapterError(f'id must be a string, got {case_id!r}')
     case_profile = raw.get('profile', 'mmengine')
+    if case_profile == 'ckpt':
+        raise AdapterError("profile 'ckpt' is ckpt's own (mmengine plus its "
+                           "extensions, docs/spec/extensions.md): no reference "
+                           "runs it")
     if case_profile not in PROFILE_EVENTS:
         raise AdapterError(f'unknown profile {case_profile!r}')
     if case_profile != profile:

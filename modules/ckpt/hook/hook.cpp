@@ -42,6 +42,16 @@ bool tree_ok(const State& s) { return s.config.file_client_args.is_none(); }
 
 bool single_key(const State& s) { return s.settings.save_best && s.settings.key_rules.keys.size() == 1; }
 
+// X2: retention forgets the step but leaves its file.
+bool archived(const State& s, const py::Value& step) { return s.extensions && archival(*s.extensions, step); }
+
+// E36, X3: what a best save passes.
+SaveCheckpoint best_save(const State& s, const std::string& name, const py::Dict& meta) {
+  bool resumable = s.extensions && s.extensions->best_save_optimizer;
+  return SaveCheckpoint{s.out_dir.as<std::string>(), name, resumable, resumable ? s.config.save_param_scheduler : false,
+                        meta, false, {}};
+}
+
 // E12: what FileClient.infer_client and get_file_backend accept (local disk only).
 Error check_backend(const HookConfig& c, const py::Value& out_dir) {
   if (auto e = check_file_client(c.file_client_args, out_dir, c.file_client_args.is_none() ? "E12" : "E3")) return e;
@@ -70,7 +80,8 @@ Error save_with_step(Txn& t, const Runner& r, const py::Value& step, const py::D
       if (!s.prepared) return no_attribute("file_backend", "E24");
       auto name = checkpoint_name(s.settings.filename_tmpl, *kept->evicted);
       if (!name) return py::with_clause(name.error(), "B61");
-      t.plan.push_back(RemoveCheckpoint{py::path::join(s.out_dir.as<std::string>(), *name), tree_ok(s)});
+      if (!archived(s, *kept->evicted))
+        t.plan.push_back(RemoveCheckpoint{py::path::join(s.out_dir.as<std::string>(), *name), tree_ok(s)});
     }
     s.keep = kept->keep;
     if (kept->appended) t.info("keep_ckpt_ids", py::List(s.keep->ids.begin(), s.keep->ids.end()));
@@ -95,6 +106,10 @@ Error save_with_step(Txn& t, const Runner& r, const py::Value& step, const py::D
                                   s.config.by_epoch, s.config.extra});
   if (r.is_main_process)
     t.plan.push_back(WriteText{py::path::join(r.work_dir, "last_checkpoint"), s.last_ckpt.as<std::string>()});
+  if (s.extensions && s.extensions->interval_seconds && r.time) {  // X4: the clock restarts at each periodic save
+    s.last_save_time = r.time;
+    t.info("last_save_time", *r.time);
+  }
   return std::nullopt;
 }
 
@@ -137,11 +152,16 @@ Error before_train(Txn& t, const Runner& r) {
       if (!r.is_main_process) continue;
       auto name = checkpoint_name(s.settings.filename_tmpl, trim->dropped[i]);
       if (!name) return py::with_clause(name.error(), "B61");
-      t.plan.push_back(RemoveCheckpoint{py::path::join(*out_dir, *name), tree_ok(s)});
+      if (!archived(s, trim->dropped[i])) t.plan.push_back(RemoveCheckpoint{py::path::join(*out_dir, *name), tree_ok(s)});
     }
     auto keep = bounded_ids(trim->stored_after, s.config.max_keep_ckpts);
     if (!keep) return keep.error();
     s.keep = *keep;
+  }
+  if (s.extensions && s.extensions->interval_seconds) {  // X4: a resumed run counts from its last save
+    const auto* stored = py::find(s.runtime_info, "last_save_time");
+    s.last_save_time = stored && !stored->is<bool>() && py::is_number(*stored) ? std::optional(py::to_double(*stored))
+                                                                                : r.time;
   }
   return std::nullopt;
 }
@@ -154,10 +174,50 @@ Error after_train_step(Txn& t, const Runner& r, bool epoch_call) {
   std::int64_t max = epoch_call ? r.max_epochs : r.max_iters;
   auto save = should_save(counter, max, s.config.interval, s.config.save_begin, s.config.save_last);
   if (!save) return py::with_clause(save.error(), epoch_call ? "E17" : "E18");
-  if (!*save) return std::nullopt;
-  t.log("Saving checkpoint at " + std::to_string(counter + 1) + (epoch_call ? " epochs" : " iterations"));
+  bool timed = false;
+  if (!*save && s.extensions && s.extensions->interval_seconds) {  // X4
+    timed = time_due(*s.extensions, s.last_save_time, r.time);
+    if (!s.last_save_time) s.last_save_time = r.time;  // the first timed call starts the clock
+  }
+  if (!*save && !timed) return std::nullopt;
+  t.log("Saving checkpoint at " + std::to_string(counter + 1) + (epoch_call ? " epochs" : " iterations") +
+        (timed ? " (interval_seconds)" : ""));
   auto sm = periodic_step(epoch_call, r.epoch, r.iter);
   return save_with_step(t, r, py::Value(sm.step), sm.meta);
+}
+
+// X1: keep_best > 1. The kept list lives in runtime info (`best_kept` /
+// `best_kept_<key>`); best_score / best_ckpt stay mmengine's (the best one).
+Error keep_best_n(Txn& t, const Runner& r, const std::string& key, bool single, const py::Value& score,
+                  const py::Value* stored_best, const py::Value& previous, Rule rule, const std::string& filename,
+                  const StepMeta& sm, bool& new_best) {
+  State& s = t.s;
+  const std::string kept_key = single ? "best_kept" : "best_kept_" + key;
+  std::vector<BestEntry> kept;
+  if (const auto* stored = py::find(s.runtime_info, kept_key)) kept = kept_from_value(*stored);
+  else if (stored_best && previous.is<std::string>() && py::truthy(previous))  // resumed from one best (E15)
+    kept = {BestEntry{*stored_best, previous.as<std::string>()}};
+  std::string name = best_name(key, filename);
+  std::string path = s.prepared ? py::path::join(s.out_dir.as<std::string>(), name) : name;
+  auto update = keep_best(std::move(kept), score, path, rule, s.extensions->keep_best);
+  if (!update) return py::with_clause(update.error(), "X1");
+  if (!update->rank) return std::nullopt;
+  if (!s.prepared) return no_attribute("file_backend", "X1");
+  new_best = *update->rank == 0;
+  if (new_best) t.info(single ? "best_score" : "best_score_" + key, score);
+  if (r.is_main_process)
+    for (const auto& evicted : update->evicted) t.plan.push_back(RemoveCheckpoint{evicted, tree_ok(s)});
+  t.info(kept_key, kept_to_value(update->kept));
+  if (new_best) {
+    if (single) s.best_ckpt_path = path;
+    else py::set(*s.best_ckpt_paths, key, path);
+    t.info(single ? "best_ckpt" : "best_ckpt_" + key, path);
+  }
+  t.plan.push_back(best_save(s, name, sm.meta));
+  auto shown = py::format_one(score, "0.4f");
+  t.log("A top-" + std::to_string(s.extensions->keep_best) + " checkpoint with " + (shown ? *shown : py::str(score)) +
+        " " + key + " (rank " + std::to_string(*update->rank + 1) + ") is saved to " + name + ".");
+  return std::nullopt;
 }
 
 // E31–E37.
@@ -204,6 +264,13 @@ Error after_val_epoch(Txn& t, const Runner& r, const py::Dict& metrics) {
     py::Value best = stored_best ? *stored_best : py::Value(initial_best(*kr.rules[i]));
     if (score->is_none()) continue;
     if (!kr.rules[i]) return py::key_error(py::str_repr(key), "E35");
+    if (s.extensions && s.extensions->keep_best > 1) {
+      bool new_best = false;
+      if (auto e = keep_best_n(t, r, key, single, *score, stored_best, previous, *kr.rules[i], *filename, sm, new_best))
+        return e;
+      updated = updated || new_best;
+      continue;
+    }
     auto better = is_better(*score, best, *kr.rules[i]);
     if (!better) return py::with_clause(better.error(), "E35");
     if (!*better) continue;
@@ -219,13 +286,23 @@ Error after_val_epoch(Txn& t, const Runner& r, const py::Dict& metrics) {
     if (single) s.best_ckpt_path = path;
     else py::set(*s.best_ckpt_paths, key, path);
     t.info(ckpt_key, path);
-    t.plan.push_back(SaveCheckpoint{s.out_dir.as<std::string>(), name, false, false, sm.meta, false, {}});
+    t.plan.push_back(best_save(s, name, sm.meta));
     auto shown = py::format_one(*score, "0.4f");
     t.log("The best checkpoint with " + (shown ? *shown : py::str(*score)) + " " + key + " at " +
           std::to_string(sm.step) + (by_epoch ? " epoch" : " iter") + " is saved to " + name + ".");
   }
   if (updated && !s.last_ckpt.is_none()) return save_with_step(t, r, py::Value(sm.step), sm.meta);  // E37
   return std::nullopt;
+}
+
+// X5: the save after_val_epoch's re-save makes (E37), and nothing else.
+Error preempt(Txn& t, const Runner& r) {
+  State& s = t.s;
+  if (!s.extensions) return py::attribute_error("'CheckpointHook' object has no attribute 'preempt'", "X5");
+  bool by_epoch = py::truthy(s.config.by_epoch);
+  auto sm = best_step(by_epoch, r.epoch, r.iter);
+  t.log("Saving checkpoint at " + std::to_string(sm.step) + (by_epoch ? " epochs" : " iterations") + " (preempted)");
+  return save_with_step(t, r, py::Value(sm.step), sm.meta);
 }
 
 // E41, E42.
@@ -265,6 +342,15 @@ py::Result<State> init(HookConfig config, py::Dict runtime_info) {
   return s;
 }
 
+py::Result<State> init(CkptConfig config, py::Dict runtime_info) {
+  auto s = init(std::move(config.hook), std::move(runtime_info));
+  if (!s) return s;
+  auto extensions = validate_extensions(config.extensions);
+  if (!extensions) return extensions.error();
+  s.value().extensions = *extensions;
+  return s;
+}
+
 Outcome advance(State& state, const Event& event) {
   Txn t{state, {}};
   Error error = std::visit(overload{
@@ -273,6 +359,7 @@ Outcome advance(State& state, const Event& event) {
                                [&](const AfterTrainEpoch& e) { return after_train_step(t, e.runner, true); },
                                [&](const AfterValEpoch& e) { return after_val_epoch(t, e.runner, e.metrics); },
                                [&](const AfterTrain& e) { return after_train(t, e.runner); },
+                               [&](const Preempt& e) { return preempt(t, e.runner); },
                            },
                            event);
   return {std::move(t.plan), std::move(error)};
@@ -283,23 +370,28 @@ Step step(State state, const Event& event) {
   return {std::move(state), std::move(out.plan), std::move(out.error)};
 }
 
-py::Dict hook_runtime_info(const py::Dict& info) {
+py::Dict hook_runtime_info(const py::Dict& info, bool extensions) {
   py::Dict out;
   for (const auto& [key, value] : info)
     if (key == "keep_ckpt_ids" || key == "last_ckpt" || key == "best_score" || key == "best_ckpt" ||
-        key.rfind("best_score_", 0) == 0 || key.rfind("best_ckpt_", 0) == 0)
+        key.rfind("best_score_", 0) == 0 || key.rfind("best_ckpt_", 0) == 0 ||
+        (extensions && (key == "best_kept" || key.rfind("best_kept_", 0) == 0 || key == "last_save_time")))
       out.emplace_back(key, value);
   return out;
 }
 
 std::ostream& operator<<(std::ostream& os, const Event& event) {
-  auto where = [&](const Runner& r) { os << "epoch=" << r.epoch << ", iter=" << r.iter; };
+  auto where = [&](const Runner& r) {
+    os << "epoch=" << r.epoch << ", iter=" << r.iter;
+    if (r.time) os << ", time=" << py::float_repr(*r.time);
+  };
   std::visit(overload{
                  [&](const BeforeTrain& e) { os << "before_train("; where(e.runner); os << ")"; },
                  [&](const AfterTrainIter& e) { os << "after_train_iter("; where(e.runner); os << ", batch_idx=" << e.batch_idx << ")"; },
                  [&](const AfterTrainEpoch& e) { os << "after_train_epoch("; where(e.runner); os << ")"; },
                  [&](const AfterValEpoch& e) { os << "after_val_epoch("; where(e.runner); os << ", metrics=" << py::Value(e.metrics) << ")"; },
                  [&](const AfterTrain& e) { os << "after_train("; where(e.runner); os << ")"; },
+                 [&](const Preempt& e) { os << "preempt("; where(e.runner); os << ")"; },
              },
              event);
   return os;
@@ -310,7 +402,15 @@ std::ostream& operator<<(std::ostream& os, const State& s) {
      << ", last_ckpt=" << s.last_ckpt << ", best_ckpt_path=" << s.best_ckpt_path;
   if (s.best_ckpt_paths) os << ", best_ckpt_paths=" << py::Value(*s.best_ckpt_paths);
   if (s.keep) os << ", keep=" << *s.keep;
+  if (s.extensions) os << ", extensions=" << *s.extensions;
+  if (s.last_save_time) os << ", last_save_time=" << py::float_repr(*s.last_save_time);
   return os << ", runtime_info=" << py::Value(s.runtime_info) << ")";
+}
+
+std::ostream& operator<<(std::ostream& os, const Outcome& o) {
+  os << "Outcome(plan=" << o.plan;
+  if (o.error) os << ", error=" << *o.error;
+  return os << ")";
 }
 
 std::ostream& operator<<(std::ostream& os, const Step& st) {

@@ -27,6 +27,9 @@ struct Runner {
   std::int64_t max_epochs = 0;
   std::int64_t max_iters = 0;
   bool is_main_process = true;
+  /// Wall-clock seconds when the call happens, read by the `ckpt` profile's
+  /// `interval_seconds` (X4) only; the core reads no clock.
+  std::optional<double> time = std::nullopt;
   friend bool operator==(const Runner&, const Runner&) = default;
 };
 
@@ -54,7 +57,15 @@ struct AfterTrain {
   friend bool operator==(const AfterTrain&, const AfterTrain&) = default;
 };
 
-using Event = std::variant<BeforeTrain, AfterTrainIter, AfterTrainEpoch, AfterValEpoch, AfterTrain>;
+/// The `ckpt` profile's preemption (X5): a periodic-style save at the
+/// current step and nothing else. The counters are read as at validation
+/// (completed epochs and iterations).
+struct Preempt {
+  Runner runner;
+  friend bool operator==(const Preempt&, const Preempt&) = default;
+};
+
+using Event = std::variant<BeforeTrain, AfterTrainIter, AfterTrainEpoch, AfterValEpoch, AfterTrain, Preempt>;
 
 /// The hook instance plus the runtime info it reads and writes.
 struct State {
@@ -67,6 +78,8 @@ struct State {
   std::optional<KeepIds> keep;             // E16, E24 (when max_keep_ckpts > 0)
   py::Value last_ckpt;                     // set by this instance's periodic saves (E25, E37)
   py::Dict runtime_info;                   // the message hub's runtime info
+  std::optional<ExtensionSettings> extensions;  // the `ckpt` profile (X1–X5); none: mmengine
+  std::optional<double> last_save_time;    // X4: when the last periodic save happened
   friend bool operator==(const State&, const State&) = default;
 };
 
@@ -79,6 +92,10 @@ struct Step {
 
 /// The constructor: validation errors come back as values (event -1).
 py::Result<State> init(HookConfig config, py::Dict runtime_info = {});
+
+/// The `ckpt` profile's constructor: mmengine's checks (E1–E10), then the
+/// extensions' (X1–X4).
+py::Result<State> init(CkptConfig config, py::Dict runtime_info = {});
 
 /// What one hook call did: the plan, and the exception that ended it.
 struct Outcome {
@@ -94,11 +111,14 @@ Outcome advance(State& state, const Event& event);
 /// One hook call: the reducer.
 Step step(State state, const Event& event);
 
-/// The runtime-info keys this hook reads or writes (E30), in `info`'s order.
-py::Dict hook_runtime_info(const py::Dict& info);
+/// The runtime-info keys this hook reads or writes (E30), in `info`'s order;
+/// with `extensions`, also the `ckpt` profile's (`best_kept*`, X1;
+/// `last_save_time`, X4).
+py::Dict hook_runtime_info(const py::Dict& info, bool extensions = false);
 
 std::ostream& operator<<(std::ostream& os, const Event& event);
 std::ostream& operator<<(std::ostream& os, const State& state);
 std::ostream& operator<<(std::ostream& os, const Step& step);
+std::ostream& operator<<(std::ostream& os, const Outcome& outcome);
 
 }  // namespace ckpt::hook

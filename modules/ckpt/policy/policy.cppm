@@ -10,3 +10,4 @@ export import :validate;
 export import :schedule;
 export import :naming;
 export import :retention;
+export import :extensions;
