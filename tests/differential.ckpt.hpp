@@ -18,8 +18,8 @@ Value as_ckpt_defaults(const Value& mmengine) {
   py::set(c, "profile", "ckpt");
   py::set(c, "id", "generated/ckpt-defaults");
   auto& hook = py::find(c, "hook")->as<py::Dict>();
-  for (const auto& [key, value] : py::Dict{{"keep_best", 1}, {"keep_period", null}, {"best_save_optimizer", false},
-                                           {"interval_seconds", null}})
+  for (const auto& [key, value] : py::Dict{{"keep_best", 1}, {"keep_period", differential::null}, {"best_save_optimizer", false},
+                                           {"interval_seconds", differential::null}})
     if (*rc::gen::inRange(0, 4) == 0) hook.emplace_back(key, value);
   if (*rc::gen::arbitrary<bool>()) {
     double t = 0;
