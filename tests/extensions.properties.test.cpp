@@ -506,6 +506,53 @@ RC_GTEST_PROP(ExtensionProperties, ResumeFromRuntimeInfoEndsAsTheWholeRun, ()) {
             Value(hook::hook_runtime_info(whole.state.runtime_info, true)));
 }
 
+// The same for every run shape, resumed as the Checkpointer resumes under
+// the safe ordering (Engine::converge): the fresh hook also takes the
+// crashed instance's `last_ckpt` from the runtime info, so E37's re-save
+// and E41's publish need no save by the new instance. Best and periodic
+// saves together, every extension on: the resumed run plans what the whole
+// run plans and ends with its files and runtime info.
+RC_GTEST_PROP(ExtensionProperties, ResumeAsTheCheckpointerDoesEndsAsTheWholeRunInEveryShape, ()) {
+  auto r = *run_gen({.best = *rc::gen::arbitrary<bool>(), .periodic = true, .resumed = false});
+  auto kwargs = all_extensions(r);
+  auto events = reducer_events(r);
+  auto whole = fold(ckpt_state(kwargs), events);
+  // Cuts after the first save; with interval_seconds, after the first
+  // periodic one: before it, X4's clock starts at before_train (no
+  // last_save_time to resume), so a resumed run rightly starts it anew.
+  const bool timed = !py::find(kwargs, "interval_seconds")->is_none();
+  std::vector<std::size_t> cuts;
+  bool saved_yet = false, clock_yet = !timed;
+  for (std::size_t i = 0; i + 1 < events.size(); ++i) {
+    for (const auto& e : whole.outcomes[i].plan) {
+      saved_yet = saved_yet || std::holds_alternative<ckpt::SaveCheckpoint>(e);
+      if (const auto* set = std::get_if<ckpt::SetRuntimeInfo>(&e)) clock_yet = clock_yet || set->key == "last_save_time";
+    }
+    if (saved_yet && clock_yet) cuts.push_back(i + 1);
+  }
+  RC_PRE(!cuts.empty());
+  auto cut = *rc::gen::elementOf(cuts);
+  auto first = fold(ckpt_state(kwargs), {events.begin(), events.begin() + static_cast<long>(cut)});
+  auto resumed = ckpt_state(kwargs, first.state.runtime_info);
+  if (const auto* last = py::find(first.state.runtime_info, "last_ckpt"); last && last->is<std::string>())
+    resumed.last_ckpt = *last;  // what Engine::converge restores
+  auto next = std::visit([](const auto& e) { return e.runner; }, events[cut]);
+  auto start = fold(resumed, {hook::BeforeTrain{next}});
+  RC_ASSERT(disk_after(start.outcomes).empty());
+  auto rest = fold(start.state, {events.begin() + static_cast<long>(cut), events.end()});
+  auto effects = [](const ckpt::Plan& p) {
+    ckpt::Plan out;
+    for (const auto& e : p)
+      if (!std::holds_alternative<ckpt::Log>(e)) out.push_back(e);
+    return out;
+  };
+  for (std::size_t i = 0; i < rest.outcomes.size(); ++i)
+    RC_ASSERT(effects(rest.outcomes[i].plan) == effects(whole.outcomes[cut + i].plan));
+  RC_ASSERT(disk_after(rest.outcomes, disk_after(first.outcomes)) == disk_after(whole.outcomes));
+  RC_ASSERT(Value(hook::hook_runtime_info(rest.state.runtime_info, true)) ==
+            Value(hook::hook_runtime_info(whole.state.runtime_info, true)));
+}
+
 // Every extension on at once: nothing is ever removed outside out_dir, as
 // planned (every RemoveCheckpoint of every plan) and as done on disk (the
 // store skips a missing path, so a plan aimed elsewhere may show only here).

@@ -44,6 +44,13 @@ checkpoints, publishing, background saves, verified resume.
                         a TCPStore on 127.0.0.1) and only rank 0 touches disk
   --kill-at-iter N      SIGKILL this process before iteration N, once the
                         saves asked for so far are durable (tests)
+  --profile mmengine|ckpt
+                        the hook: mmengine's (default), or ckpt's (mmengine
+                        plus keep_best, keep_period, best_save_optimizer,
+                        interval_seconds and preemption: SIGTERM or SIGUSR1
+                        saves at the next hook call, then ends the process)
+  --sigterm-at-iter N   raise SIGTERM in this process before iteration N
+                        (tests: with --profile ckpt, a preemption save)
   --trace FILE          write the run's hook calls as a conformance case
                         (conformance-protocol.md), to replay it through the
                         real mmengine and compare the files it predicts
@@ -61,7 +68,8 @@ struct Args {
   bool resume = false, quiet = false, calls = false, async = true;
   ckpt::Ordering ordering = ckpt::Ordering::safe;
   demo::Options trainer;
-  std::int64_t kill_at = -1;
+  std::int64_t kill_at = -1, sigterm_at = -1;
+  ckpt::Profile profile = ckpt::Profile::mmengine;
   std::string trace;
 };
 
@@ -102,6 +110,12 @@ Args parse(int argc, char** argv) {
     else if (k == "--world-size") a.trainer.world_size = static_cast<int>(number());
     else if (k == "--master-port") a.trainer.master_port = static_cast<int>(number());
     else if (k == "--kill-at-iter") a.kill_at = number();
+    else if (k == "--sigterm-at-iter") a.sigterm_at = number();
+    else if (k == "--profile") {
+      std::string p = value();
+      if (p != "mmengine" && p != "ckpt") die("--profile is mmengine or ckpt, got '" + p + "'");
+      a.profile = p == "ckpt" ? ckpt::Profile::ckpt : ckpt::Profile::mmengine;
+    }
     else if (k == "--trace") a.trace = value();
     else if (k == "--quiet") a.quiet = true;
     else if (k == "--calls") a.calls = true;
@@ -124,11 +138,12 @@ struct Trace {
     }
     events.emplace_back(std::move(e));
   }
-  void write(const std::string& path, const std::string& hook_json, int epochs, std::int64_t max_iters) const {
+  void write(const std::string& path, const std::string& hook_json, const char* profile, int epochs,
+             std::int64_t max_iters) const {
     // the hook's kwargs go in as JSON text already: splice them in
     Tree runner = Tree::Dict{{"kind", "epoch"}, {"work_dir", "work_dirs/demo"}, {"max_epochs", epochs},
                              {"max_iters", max_iters}};
-    std::ofstream(path) << "{\"id\": \"train-demo/trace\", \"profile\": \"mmengine\", \"hook\": " << hook_json
+    std::ofstream(path) << "{\"id\": \"train-demo/trace\", \"profile\": \"" << profile << "\", \"hook\": " << hook_json
                         << ", \"runner\": " << ckpt::checkpointer::to_json(runner)
                         << ", \"events\": " << ckpt::checkpointer::to_json(Tree(events)) << "}\n";
   }
@@ -142,6 +157,7 @@ int main(int argc, char** argv) {
   try {
     ckpt::Options options{a.work_dir, a.hook, a.async};                                     // ckpt
     options.ordering = a.ordering;                                                          // ckpt
+    options.profile = a.profile;                                                            // ckpt
     options.process_group = trainer.group.get();                                            // ckpt
     options.experiment_name = "train-demo";                                                 // ckpt
     options.seed = static_cast<std::int64_t>(a.trainer.seed);                               // ckpt
@@ -180,6 +196,7 @@ int main(int argc, char** argv) {
           ck.wait();                                                                        // ckpt
           std::raise(SIGKILL);
         }
+        if (iter == a.sigterm_at) std::raise(SIGTERM);  // a preemption notice, for the tests
         loss = trainer.train_iter(iter);
         ck.after_train_iter(e, iter, b);                                                    // ckpt
         trace.add("after_train_iter", e, iter);
@@ -203,7 +220,7 @@ int main(int argc, char** argv) {
     ck.after_train(a.epochs, iter);                                                         // ckpt
     trace.add("after_train", a.epochs, iter);
     called("after_train");
-    if (!a.trace.empty()) trace.write(a.trace, a.hook, a.epochs, max_iters);
+    if (!a.trace.empty()) trace.write(a.trace, a.hook, a.profile == ckpt::Profile::ckpt ? "ckpt" : "mmengine", a.epochs, max_iters);
     std::printf("fingerprint %.10g\nruntime_info %s\n", trainer.fingerprint(), ck.runtime_info_json().c_str());
   } catch (const ckpt::Error& e) {
     die(e.what());

@@ -136,6 +136,23 @@ struct Options {
   /// Written into every checkpoint's meta, as mmengine's runner does (E29).
   std::string experiment_name = {};
   std::optional<std::int64_t> seed = {};
+  /// The `ckpt` profile's preemption (X5, docs/spec/extensions.md): signals
+  /// that ask for a save now. The handler only notes the signal; the next
+  /// hook call does its own work, then saves at the current step (as
+  /// preempt() does) and waits until that file is durable. With a process
+  /// group, all ranks agree at every hook call (one all-reduce of an int),
+  /// so a signal that reached one rank stops them all at the same call.
+  /// Unset: SIGTERM and SIGUSR1 for the `ckpt` profile, none for the
+  /// others; the others have no preemption, and a non-empty list for them
+  /// is refused (AttributeError, as their hooks have no `preempt`). Empty:
+  /// no handler. One Checkpointer per process may handle signals.
+  std::optional<std::vector<int>> preempt_signals = {};
+  /// After a preemption save: true gives the signal back the handling it
+  /// had before the Checkpointer and raises it again, so the process ends
+  /// as the signal would have ended it, one durable checkpoint later;
+  /// false returns from the hook call, and preempted() says which signal
+  /// came, for a trainer that stops by itself.
+  bool exit_after_preempt = true;
 };
 
 /// Where training continues: the counters of the restored checkpoint's meta
@@ -223,6 +240,18 @@ class Checkpointer {
   void after_train_epoch(std::int64_t epoch, std::int64_t iter);
   void after_val_epoch(std::int64_t epoch, std::int64_t iter, const Metrics& metrics);
   void after_train(std::int64_t epoch, std::int64_t iter);
+
+  /// The `ckpt` profile (X5): a periodic-style save at the current step,
+  /// now, and nothing else (no best checkpoint, no publishing); durable on
+  /// return. Counters are completed counts, as after_val_epoch's: `epoch`
+  /// epochs and `iter` iterations done. A by-epoch hook names the file
+  /// after `epoch` (a preemption mid-epoch rewrites that epoch's file, with
+  /// meta {epoch, iter}: resume() then gives the iteration to go on from).
+  /// Other profiles: ckpt::Error (AttributeError, X5).
+  void preempt(std::int64_t epoch, std::int64_t iter);
+  /// The signal whose preemption save was made (with exit_after_preempt
+  /// false, or when its old handling returned); 0: none.
+  int preempted() const;
 
   /// Blocks until the save in flight (if any) is durable; throws its error.
   void wait();

@@ -8,6 +8,7 @@
 #include "ckpt/checkpointer.hpp"
 
 #include <atomic>
+#include <csignal>
 #include <iostream>
 #include <thread>
 #include <utility>
@@ -16,6 +17,7 @@
 #include "ckpt/store/torch/snapshot.hpp"
 #include "ranks.hpp"
 #include "resume.hpp"
+#include "signals.hpp"
 #include "tracked.hpp"
 #include "values.hpp"
 
@@ -51,6 +53,26 @@ std::string basename_of(std::string path) {
   return slash == std::string::npos ? path : path.substr(slash + 1);
 }
 
+const char* hook_name(Hook hook) {
+  static const char* names[] = {"before_train", "after_train_iter", "after_train_epoch", "after_val_epoch",
+                                "after_train", "preempt"};
+  return names[static_cast<int>(hook)];
+}
+
+// X5: the signals a profile handles unless told otherwise.
+std::vector<int> preempt_signals(const Options& o, Profile profile) {
+  if (!o.preempt_signals) return profile == Profile::ckpt ? std::vector<int>{SIGTERM, SIGUSR1} : std::vector<int>{};
+  if (!o.preempt_signals->empty() && profile != Profile::ckpt) {
+    Error e("preempt_signals: AttributeError: 'CheckpointHook' object has no attribute 'preempt' (only the ckpt "
+            "profile preempts; X5)", "AttributeError");
+    e.parameter = "preempt_signals";
+    e.value = std::to_string(o.preempt_signals->front());
+    e.clause = "X5";
+    throw e;
+  }
+  return *o.preempt_signals;
+}
+
 }  // namespace
 
 struct Checkpointer::Impl {
@@ -68,11 +90,50 @@ struct Checkpointer::Impl {
   Job flying;
   Applied flown;
 
+  // X5: the preemption signals, the last hook call made, the signal served.
+  std::unique_ptr<SignalWatch> watch;
+  Hook last_hook = Hook::before_train;
+  int preempted_by = 0;
+
   Impl(Options o, Ranks r) : options(std::move(o)), ranks(r), engine(engine_config(options, ranks)) {
     if (!options.log) options.log = default_log();
     facts.profile = options.hook.profile().value_or(options.profile);
     facts.experiment_name = options.experiment_name.empty() ? basename_of(options.work_dir) : options.experiment_name;
     facts.seed = options.seed;
+    if (auto signals = preempt_signals(options, facts.profile); !signals.empty())
+      watch = std::make_unique<SignalWatch>(signals);
+  }
+
+  void call(Hook hook, std::int64_t epoch, std::int64_t iter, std::int64_t batch_idx, const Metrics& metrics) {
+    event(hook, epoch, iter, batch_idx, metrics);
+    last_hook = hook;
+    if (!watch || hook == Hook::before_train) return;  // before training there is nothing new to keep
+    int signal = watch->take();
+    if (ranks.size > 1) signal = agree_max(ranks, signal);
+    if (!signal) return;
+    // The preemption's counters are completed counts (X5), as at validation.
+    if (hook == Hook::after_train_iter) ++iter;
+    if (hook == Hook::after_train_epoch) ++epoch;
+    options.log(LogLevel::warning, "signal " + std::to_string(signal) + " after " + hook_name(hook) +
+                                       ": saving at epoch " + std::to_string(epoch) + ", iter " + std::to_string(iter));
+    preempt(epoch, iter);
+    preempted_by = signal;
+    if (!options.exit_after_preempt) return;
+    options.log(LogLevel::warning, "the preemption save is durable; raising signal " + std::to_string(signal) + " again");
+    watch->reraise(signal);
+  }
+
+  // X5: the save, durable on return; its meta says which call it followed.
+  void preempt(std::int64_t epoch, std::int64_t iter) {
+    facts.preempted_after = hook_name(last_hook);
+    try {
+      event(Hook::preempt, epoch, iter, 0, {});
+      land();
+    } catch (...) {
+      facts.preempted_after.reset();
+      throw;
+    }
+    facts.preempted_after.reset();
   }
 
   // Waits for the save in flight; throws its failure, with the hook's state
@@ -103,7 +164,7 @@ struct Checkpointer::Impl {
     return done;
   }
 
-  void call(Hook hook, std::int64_t epoch, std::int64_t iter, std::int64_t batch_idx, const Metrics& metrics) {
+  void event(Hook hook, std::int64_t epoch, std::int64_t iter, std::int64_t batch_idx, const Metrics& metrics) {
     if (!writing.load(std::memory_order_acquire)) land();  // a finished save's failure shows now
     Job job = engine.advance(hook, epoch, iter, batch_idx, metrics, max_epochs, max_iters);
     for (const auto& [warning, message] : job.logs()) options.log(warning ? LogLevel::warning : LogLevel::info, message);
@@ -204,6 +265,10 @@ void Checkpointer::after_train(std::int64_t epoch, std::int64_t iter) {
   impl_->call(Hook::after_train, epoch, iter, 0, {});
   impl_->land();
 }
+
+void Checkpointer::preempt(std::int64_t epoch, std::int64_t iter) { impl_->preempt(epoch, iter); }
+
+int Checkpointer::preempted() const { return impl_->preempted_by; }
 
 void Checkpointer::wait() { impl_->land(); }
 

@@ -61,6 +61,24 @@ std::optional<std::string> named_best(const py::Dict& info, const std::string& k
   return v->as<std::string>();
 }
 
+// Every best file the runtime info keeps for `key`: E35's one, and the
+// `ckpt` profile's kept list (X1: `best_kept[_<key>]`, [score, path] pairs).
+std::vector<std::string> kept_best(const py::Dict& info, const std::string& key, bool several) {
+  std::vector<std::string> out;
+  if (auto one = named_best(info, key, several)) out.push_back(*one);
+  const py::Value* kept = py::find(info, several ? "best_kept_" + key : std::string("best_kept"));
+  if (kept && kept->is<py::List>())
+    for (const auto& entry : kept->as<py::List>())
+      if (entry.is<py::List>() && entry.as<py::List>().size() == 2 && entry.as<py::List>()[1].is<std::string>())
+        out.push_back(entry.as<py::List>()[1].as<std::string>());
+  return out;
+}
+
+bool kept(const py::Dict& info, const std::string& key, bool several, const std::string& path) {
+  const auto named = kept_best(info, key, several);
+  return std::any_of(named.begin(), named.end(), [&](const std::string& n) { return same_path(n, path); });
+}
+
 }  // namespace
 
 std::optional<std::int64_t> step_of(const py::Value& tmpl, const std::string& name) {
@@ -160,8 +178,7 @@ Plan orphaned_best(const std::string& out_dir, const py::Value& tmpl, const std:
       });
       if (!is_best) continue;
       const std::string path = py::path::join(out_dir, name);
-      auto named = named_best(runtime_info, key, several);
-      if (!named || !same_path(*named, path)) out.push_back(RemoveCheckpoint{path, false});
+      if (!kept(runtime_info, key, several, path)) out.push_back(RemoveCheckpoint{path, false});
       break;
     }
   }
@@ -173,8 +190,7 @@ bool validation_recorded(const std::string& out_dir, const py::Value& tmpl, cons
   auto f = formatted(tmpl, step);
   if (!f) return false;
   for (const auto& key : keys)
-    if (auto named = named_best(runtime_info, key, keys.size() > 1))
-      if (same_path(*named, py::path::join(out_dir, best_name(key, *f)))) return true;
+    if (kept(runtime_info, key, keys.size() > 1, py::path::join(out_dir, best_name(key, *f)))) return true;
   return false;
 }
 

@@ -44,8 +44,10 @@ std::vector<std::string> best_keys(const std::vector<std::string>& save_best, co
                                    const py::Dict& runtime_info);
 
 /// E35 files (`best_<key>_<tmpl.format(step)>`) in `out_dir` that the
-/// runtime info does not name: written by a win whose periodic re-save
-/// (E37) never happened, or replaced by one whose removal never did.
+/// runtime info does not name (neither as `best_ckpt[_<key>]` nor, for the
+/// `ckpt` profile's keep_best, in `best_kept[_<key>]`): written by a win
+/// whose periodic re-save (E37) never happened, or replaced by one whose
+/// removal never did.
 Plan orphaned_best(const std::string& out_dir, const py::Value& tmpl, const std::vector<std::string>& keys,
                    const py::Dict& runtime_info);
 

@@ -67,9 +67,12 @@ struct Tree {
 /// JSON text for a tree (for people and logs; nothing in the process reads it back).
 std::string to_json(const Tree& tree);
 
-enum class Profile { mmengine, mmcv };
+/// `ckpt`: mmengine's hook plus the opt-in keywords X1–X5
+/// (docs/spec/extensions.md); with them at their defaults, mmengine's.
+enum class Profile { mmengine, mmcv, ckpt };
 enum class Ordering { safe, reference };
-enum class Hook { before_train, after_train_iter, after_train_epoch, after_val_epoch, after_train };
+/// `preempt`: the `ckpt` profile's X5 event (completed counters).
+enum class Hook { before_train, after_train_iter, after_train_epoch, after_val_epoch, after_train, preempt };
 
 struct EngineConfig {
   std::string work_dir;
@@ -173,7 +176,8 @@ class Engine {
 
   /// One hook call. Counters are the runner's as that hook sees them (see
   /// checkpointer.hpp). Throws Error where the reference raises; the state
-  /// is then as before the call and nothing was applied.
+  /// is then as before the call and nothing was applied. The `ckpt`
+  /// profile's events carry the wall-clock time (X4), read here.
   Job advance(Hook hook, std::int64_t epoch, std::int64_t iter, std::int64_t batch_idx,
               const std::vector<std::pair<std::string, double>>& metrics, std::int64_t max_epochs,
               std::int64_t max_iters);

@@ -28,6 +28,16 @@ std::string broadcast(const Ranks& ranks, const std::string& text) {
   return std::string(static_cast<const char*>(host.data_ptr()), static_cast<std::size_t>(n));
 }
 
+int agree_max(const Ranks& ranks, int value) {
+  if (!ranks.group || ranks.size == 1) return value;
+  const auto device = ranks.group->getBackendName() == "nccl" ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
+  std::vector<at::Tensor> one{torch::tensor({static_cast<std::int64_t>(value)}, torch::kLong).to(device)};
+  c10d::AllreduceOptions options;
+  options.reduceOp = c10d::ReduceOp::MAX;
+  ranks.group->allreduce(one, options)->wait();
+  return static_cast<int>(one[0].item<std::int64_t>());
+}
+
 void average(const Ranks& ranks, const std::vector<torch::Tensor>& buffers) {
   if (!ranks.group || ranks.size == 1) return;
   torch::NoGradGuard no_grad;

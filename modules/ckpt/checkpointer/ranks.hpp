@@ -24,6 +24,9 @@ Ranks ranks_of(c10d::ProcessGroup* group);
 /// Rank 0's `text` on every rank.
 std::string broadcast(const Ranks& ranks, const std::string& text);
 
+/// The largest of every rank's `value` (X5: a signal one rank caught stops all).
+int agree_max(const Ranks& ranks, int value);
+
 /// mmcv C50: every rank's buffers become their average over all ranks.
 void average(const Ranks& ranks, const std::vector<torch::Tensor>& buffers);
 

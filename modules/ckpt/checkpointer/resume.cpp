@@ -45,6 +45,15 @@ std::pair<Tree::Dict, ts::Dict> runtime_info(const ts::Dict& file, Profile profi
 // file that fails halfway may have overwritten some tracked tensors: the
 // next candidate overwrites them all again, and when none loads the error
 // says so.
+// X5: a preemption save's meta names the hook call it followed. Only one
+// made right after an epoch ended (after_train_epoch) was saved before its
+// step's validation; the others came after it, or mid-epoch, where
+// validating again would score a half-trained epoch.
+bool validated(const ts::Dict& meta) {
+  const ts::Value* after = meta.find("preempted_after");
+  return after && after->is<std::string>() && after->as<std::string>() != "after_train_epoch";
+}
+
 ResumePoint restore(const std::string& path, Engine& engine, const Tracked& tracked, FileFacts& facts) {
   ts::LoadOptions options;
   options.into = tracked.destinations();
@@ -54,6 +63,7 @@ ResumePoint restore(const std::string& path, Engine& engine, const Tracked& trac
   const ts::Value* meta = top.find("meta");
   if (!meta || !meta->is<ts::Dict>()) throw ts::Error(path + ": has no meta to resume from");
   ResumePoint at{counter(meta->as<ts::Dict>(), "epoch", path), counter(meta->as<ts::Dict>(), "iter", path), path};
+  at.validate_first = !validated(meta->as<ts::Dict>());  // "may": converged() decides
   tracked.restore(file, path);
   auto [plain, foreign] = runtime_info(top, facts.profile);
   engine.set_runtime_info(plain);
@@ -89,7 +99,7 @@ std::optional<std::vector<std::int64_t>> keep_ids_of(const std::string& path) {
 ResumePoint converged(ResumePoint at, Engine& engine, const std::function<void(LogLevel, const std::string&)>& log) {
   Converged c = engine.converge(at.path, at.epoch, keep_ids_of);
   for (const auto& path : c.removed) log(LogLevel::warning, "removed " + path + ", left behind by a killed run");
-  at.validate_first = c.validate_first;
+  at.validate_first = c.validate_first && (at.validate_first || !at.resumed());
   if (at.validate_first)
     log(LogLevel::info, "epoch " + std::to_string(at.epoch) + " was saved before its validation: validate first");
   return at;

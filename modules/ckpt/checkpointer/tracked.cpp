@@ -70,6 +70,7 @@ ts::Value Tracked::file_for(const SaveRequest& save, const FileFacts& facts) con
     if (facts.seed) meta.set("seed", *facts.seed);
     meta.set("experiment_name", facts.experiment_name);
     meta.set("time", wall_time(facts.profile));
+    if (facts.preempted_after) meta.set("preempted_after", *facts.preempted_after);
   }
   ts::Dict file;
   file.set("meta", std::move(meta));
@@ -84,7 +85,7 @@ ts::Value Tracked::file_for(const SaveRequest& save, const FileFacts& facts) con
   };
   for (const Entry& e : entries_)  // E29's order: meta, state_dict, message_hub, optimizer, ...
     if (e.key == "state_dict") add(e);
-  if (facts.profile == Profile::mmengine) file.set("message_hub", message_hub(save.runtime_info, facts.foreign_runtime_info));
+  if (facts.profile != Profile::mmcv) file.set("message_hub", message_hub(save.runtime_info, facts.foreign_runtime_info));
   for (const Entry& e : entries_) {
     if (e.key == "state_dict") continue;
     if (e.key == "optimizer" && !save.save_optimizer) continue;                 // E36, C55

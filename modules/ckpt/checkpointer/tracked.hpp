@@ -5,6 +5,7 @@
 #include <torch/optim/optimizer.h>
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -29,6 +30,8 @@ struct FileFacts {
   /// Runtime info a resumed file carried that has no plain form (tensors,
   /// unsupported objects): written back as it came, after the hook's keys.
   ts::Dict foreign_runtime_info;
+  /// X5: a preemption save's meta says which hook call it followed.
+  std::optional<std::string> preempted_after;
 };
 
 class Tracked {
