@@ -24,6 +24,23 @@ for r in 1 2; do
   check 'diff <(grep "^runtime_info" "$tmp/out0" | sed "s|$tmp/rank0|W|g") <(grep "^runtime_info" "$tmp/out$r" | sed "s|$tmp/rank$r|W|g") > /dev/null' "rank $r ends with rank 0's runtime info"
   check 'diff <(grep "^fingerprint" "$tmp/out0") <(grep "^fingerprint" "$tmp/out$r") > /dev/null' "rank $r ends with rank 0's model (buffers all-reduced)"
 done
+
+# X5 with ranks: SIGTERM reaches rank 1 only; the ranks agree at the next
+# hook call, rank 0 writes the preemption save, and every rank ends by the
+# signal (exit status 143), none left waiting in a collective.
+port=$((port + 300))
+for r in 0 1; do
+  extra=(); [ $r -eq 1 ] && extra=(--sigterm-at-iter 37)
+  timeout 300 "$demo" --work-dir "$tmp/pre$r" --epochs 3 --hook "$hook" --profile ckpt --rank $r --world-size 2 \
+    --master-port $port --quiet "${extra[@]}" > "$tmp/outpre$r" 2>&1 &
+  pids[$r]=$!
+done
+for r in 0 1; do wait "${pids[$r]}"; status[$r]=$?; done
+check '[ "${status[0]}" -eq 143 ] && [ "${status[1]}" -eq 143 ]' "both ranks end by SIGTERM (exit ${status[0]}, ${status[1]})"
+check '[ "$(cat "$tmp/pre0/last_checkpoint")" = "$tmp/pre0/epoch_2.pth" ] && grep -aq preempted_after "$tmp/pre0/epoch_2.pth"' \
+  "rank 0 wrote the preemption save of epoch 2"
+check '[ ! -e "$tmp/pre1" ]' "rank 1 touched no disk"
+
 [ $failed -eq 0 ] || cat "$tmp"/out*
 echo "$passed passed, $failed failed"
 [ $failed -eq 0 ]
