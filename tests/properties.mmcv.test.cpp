@@ -18,7 +18,7 @@
 #include <set>
 #include <string>
 #include <vector>
-#include "scratch.hpp"
+#include "scratch.support.hpp"
 #include "support.hpp"
 import ckpt.legacy;
 import ckpt.store.fs;

@@ -27,7 +27,7 @@
 #include <set>
 #include <string>
 #include <vector>
-#include "scratch.hpp"
+#include "scratch.support.hpp"
 #include "support.hpp"
 import ckpt.store.fs;
 

@@ -39,7 +39,6 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 # (file, literal, why): the absolute literals an I/O-capable test may name.
 ALLOWED = [
     ("store.fs.test.cpp", "/dev/shm", "scratch base: a unique directory is made under it"),
-    ("scratch.hpp", "/dev/shm", "scratch base: a unique directory is made under it"),
     ("store.fs.test.cpp", "/w/exp", "value: store::schedule() over a hand-written plan, no disk"),
     ("store.fs.test.cpp", "/w/exp/e1", "value: store::schedule() over a hand-written plan, no disk"),
     ("store.fs.test.cpp", "/w/exp/epoch_1.pth", "value: schedule() and the printer, no disk"),

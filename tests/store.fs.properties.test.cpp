@@ -22,7 +22,7 @@
 #include <variant>
 #include <vector>
 #include "independent.hpp"
-#include "scratch.hpp"
+#include "scratch.support.hpp"
 import ckpt;
 import ckpt.store.fs;
 
@@ -144,8 +144,8 @@ void prepare(const scratch::Dir& d) {
 
 Listing shown(const scratch::Dir& d, const std::string& rel = "") {
   Listing out;
-  const std::string base = d.base().string();
-  for (auto [k, v] : scratch::listing(rel.empty() ? d.base() : d.base() / rel)) {
+  const std::string base = d.base.string();
+  for (auto [k, v] : scratch::listing(rel.empty() ? d.base : d.base / rel)) {
     for (auto i = v.find(base); i != std::string::npos; i = v.find(base)) v.replace(i, base.size(), "<base>");
     out[k] = v;
   }
@@ -171,7 +171,7 @@ struct Outcome {
 Outcome apply(const std::vector<Spec>& specs, store::Ordering ordering, const scratch::Dir& d) {
   prepare(d);
   ckpt::Plan plan;
-  for (const auto& s : specs) plan.push_back(concrete(s, d.base().string()));
+  for (const auto& s : specs) plan.push_back(concrete(s, d.base.string()));
   const Listing before = shown(d);
   store::Store st(d / "ckpt", d / "work", {.ordering = ordering});
   Outcome out{st.apply(plan, writer), {}, {}};
