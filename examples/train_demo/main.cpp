@@ -222,6 +222,7 @@ int main(int argc, char** argv) {
     called("after_train");
     if (!a.trace.empty()) trace.write(a.trace, a.hook, a.profile == ckpt::Profile::ckpt ? "ckpt" : "mmengine", a.epochs, max_iters);
     std::printf("fingerprint %.10g\nruntime_info %s\n", trainer.fingerprint(), ck.runtime_info_json().c_str());
+    std::fflush(stdout);  // a signal noted since after_train ends the process in ck's destructor
   } catch (const ckpt::Error& e) {
     die(e.what());
   }

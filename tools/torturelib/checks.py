@@ -121,3 +121,34 @@ def differences(a, b):
         if a.get(k) != b.get(k):
             out.append(f"{k} {a.get(k)} != {b.get(k)}")
     return out
+
+
+def preempt_saved(inspector, work_dir, max_iters):
+    """After a run ended by SIGTERM: last_checkpoint names its preemption
+    save, or the run's last checkpoint (the signal came once training was
+    done: nothing was left to save)."""
+    pointer = os.path.join(work_dir, "last_checkpoint")
+    if not os.path.exists(pointer):
+        return False, "no last_checkpoint after a preemption"
+    target = open(pointer, encoding="utf-8", errors="replace").read()
+    meta = inspect(inspector, [target])[target].get("meta") or {}
+    if "preempted_after" not in meta and meta.get("iter") != max_iters:
+        return False, f"last_checkpoint names {target}, not a preemption save (meta {meta})"
+    return True, ""
+
+
+def preempt_differences(a, b):
+    """X5 runs end with the uninterrupted run's model and best score; their
+    files may differ by design: a preemption save is a periodic save at the
+    completed step (a mid-epoch state under the epoch's name, or an
+    iteration off the interval that enters retention)."""
+    out = []
+    if a.get("fingerprint") != b.get("fingerprint"):
+        out.append(f"fingerprint {a.get('fingerprint')} != {b.get('fingerprint')}")
+    best = [json.loads(x.get("runtime_info") or "{}").get("best_score") for x in (a, b)]
+    if best[0] != best[1]:
+        out.append(f"best_score {best[0]} != {best[1]}")
+    torn = [k for k, v in a["contents"].items() if '"valid": true' not in v]
+    if torn:
+        out.append(f"files that do not verify: {torn}")
+    return out

@@ -34,6 +34,14 @@ A kill is either immediate (after a delay uniform over the run) or, after
 such a delay, at the next write/fsync/rename/unlink/openat system call
 (strace fault injection; the writer thread included). Configurations: both
 orderings x epoch/iteration hooks x background saves on/off x 1 and 3 ranks.
+
+--preempt: the ckpt profile's preemption (X5) instead: each stop is a
+SIGTERM to rank 0 at a random moment; every rank must save at its next hook
+call and end by SIGTERM, and last_checkpoint must then name that
+preemption save (else preempt_not_saved); half the time SIGKILL follows
+within 300 ms, wherever the preemption save is. A preempted run must end
+with the uninterrupted run's model and best score (its files may differ by
+design: docs/spec/extensions.md, X5).
 Progress goes to stderr; --json prints the summary on stdout."""
 
 
@@ -49,6 +57,7 @@ def parse(argv):
     p.add_argument("--dir", default=None, help="scratch directory (default: a new one under $TMPDIR, removed)")
     p.add_argument("--keep-failures", action="store_true", help="keep the work directories of failing runs")
     p.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
+    p.add_argument("--preempt", action="store_true", help="stop by SIGTERM (the ckpt profile's X5), not SIGKILL")
     a = p.parse_args(argv)
     if a.kills < 1:
         p.error(f"--kills must be at least 1, got {a.kills}")
@@ -81,21 +90,32 @@ def uninterrupted(a, config, scratch, log):
 def one_run(a, rng, config, baseline, duration, work, log, totals):
     """Kills a run 2-5 times, then lets it finish; adds to `totals`."""
     history = checks.History()
-    windows = [None] + (list(trainer.WINDOWS) if trainer.strace_available() else [])
+    windows = [None] + (list(trainer.WINDOWS) if trainer.strace_available() and not config.preempt else [])
     notes = []
     for _ in range(rng.randint(2, 5)):
         run = trainer.start(a.trainer, config, work, log)
         history.pids.append(run.pid)
         window = rng.choice(windows)
-        outcome = trainer.kill_later(run, rng.uniform(0, duration * (1.0 if window is None else 0.9)), window, rng)
+        span = 0.2 if config.preempt else 1.0 if window is None else 0.9  # preempt: from the start of training
+        outcome = trainer.kill_later(run, rng.uniform(0, duration * span), window, rng, config.preempt)
         if outcome == "completed":
             break
-        if outcome != "killed":
+        if outcome not in ("killed", "preempted"):
             notes.append(f"the trainer {outcome} (not killed): see {log.name}")
             totals["failed_starts"] += 1
             break
         totals["kills"] += 1
-        totals["kills_by_window"][window or "immediate"] += 1
+        totals["kills_by_window"][("sigterm" if outcome == "preempted" else "sigterm+kill") if config.preempt
+                                  else window or "immediate"] += 1
+        # Before training started (no handler yet, or before_train) and after
+        # it ended (every save durable) SIGTERM has nothing to save.
+        training = run.started.is_set() and not any(x.startswith("fingerprint") for x in run.lines)
+        if outcome == "preempted" and training:
+            totals["preempted"] += 1
+            saved, why = checks.preempt_saved(a.inspect, work, config.max_iters)
+            if not saved:
+                totals["preempt_not_saved"] += 1
+                notes.append(why)
         found, why, mid_write = checks.after_kill(a.inspect, config, work, history, run.pid, run.started.is_set())
         totals["kills_mid_write"] += mid_write
         for k, v in found.items():
@@ -110,7 +130,8 @@ def one_run(a, rng, config, baseline, duration, work, log, totals):
     totals["stray_temp"] += len(left)
     if left:
         notes.append(f"temporaries after the final run: {left}")
-    diff = checks.differences(checks.summary(a.inspect, work, "\n".join(run.lines)), baseline)
+    compare = checks.preempt_differences if config.preempt else checks.differences
+    diff = compare(checks.summary(a.inspect, work, "\n".join(run.lines)), baseline)
     if diff:
         totals["final_mismatch" if config.ordering == "safe" else "reference_divergent"] += 1
         notes += [("" if config.ordering == "safe" else "(reference, expected) ") + d for d in diff]
@@ -122,7 +143,7 @@ def main(argv):
     seed = a.seed if a.seed is not None else int(time.time())
     rng = random.Random(seed)
     random.seed(seed)
-    selected = configs.select(configs.all_configs(a.ranks), a.configs)
+    selected = configs.select(configs.all_configs(a.ranks, a.preempt), a.configs)
     if not selected:
         raise SystemExit(f"tools/torture: --configs '{a.configs}' selects no configuration")
     if not trainer.strace_available():
@@ -162,7 +183,8 @@ def main(argv):
     if a.dir is None and not (a.keep_failures and problems):
         shutil.rmtree(scratch, ignore_errors=True)
     fields = ("runs", "kills", "lost", "torn", "unverifiable_pointer", "stray_temp", "final_mismatch",
-              "over_retention", "reference_divergent", "failed_starts", "kills_mid_write")
+              "over_retention", "reference_divergent", "failed_starts", "kills_mid_write", "preempted",
+              "preempt_not_saved")
     result = {k: totals[k] for k in fields}
     result.update(seconds=round(time.monotonic() - t0, 1), seed=seed, configs=[c.name for c in selected],
                   kills_by_window=dict(totals["kills_by_window"]),
@@ -170,7 +192,7 @@ def main(argv):
     if a.json:
         print(json.dumps(result, indent=1))
     bad = sum(result[k] for k in ("lost", "torn", "unverifiable_pointer", "stray_temp", "final_mismatch",
-                                   "over_retention", "failed_starts"))
+                                   "over_retention", "failed_starts", "preempt_not_saved"))
     say(f"{result['kills']} kills in {result['runs']} runs, {result['seconds']} s: "
         + ("all zero" if bad == 0 else f"{bad} findings"))
     return 1 if bad else 0

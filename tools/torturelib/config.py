@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 
 MAX_KEEP = 2
+ITERS_PER_EPOCH = 16  # train-demo's default data: 1024 samples in batches of 64
 
 
 @dataclass(frozen=True)
@@ -14,14 +15,20 @@ class Config:
     mode: str         # "epoch" or "iter"
     async_save: bool
     ranks: int
+    preempt: bool = False  # the ckpt profile, stopped by SIGTERM (X5) instead of SIGKILL
 
     @property
     def name(self):
-        return f"{self.ordering}/{self.mode}/{'async' if self.async_save else 'sync'}/ranks={self.ranks}"
+        return (f"{self.ordering}/{self.mode}/{'async' if self.async_save else 'sync'}/ranks={self.ranks}"
+                + ("/preempt" if self.preempt else ""))
 
     @property
     def epochs(self):
         return 4 if self.mode == "epoch" else 3
+
+    @property
+    def max_iters(self):
+        return self.epochs * ITERS_PER_EPOCH
 
     @property
     def hook(self):
@@ -37,11 +44,11 @@ class Config:
     def trainer_args(self, work_dir):
         args = ["--work-dir", work_dir, "--epochs", str(self.epochs), "--hook", self.hook,
                 "--ordering", self.ordering, "--resume", "auto", "--seed", "3"]
-        return args + ([] if self.async_save else ["--sync"])
+        return args + ([] if self.async_save else ["--sync"]) + (["--profile", "ckpt"] if self.preempt else [])
 
 
-def all_configs(ranks=(1, 3)):
-    return [Config(o, m, a, r) for o, m, a, r in
+def all_configs(ranks=(1, 3), preempt=False):
+    return [Config(o, m, a, r, preempt) for o, m, a, r in
             itertools.product(("safe", "reference"), ("epoch", "iter"), (True, False), ranks)]
 
 

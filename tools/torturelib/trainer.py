@@ -77,14 +77,50 @@ def start(binary, config, work_dir, log):
     return Started(procs)
 
 
-def kill_later(run, delay, window, rng):
+def kill_later(run, delay, window, rng, preempt=False):
     """Kills rank 0 after `delay` s: at once (window None) or at the next
     call of that window's syscalls; then the other ranks. Returns how rank
-    0 ended: "killed", "completed", or "failed <code>"."""
+    0 ended: "killed", "completed", or "failed <code>".
+
+    preempt: SIGTERM to rank 0 instead, as a scheduler's notice (X5: every
+    rank saves at the next hook call, then ends by the signal: "preempted");
+    half the time the grace period runs out after 0-300 ms, and SIGKILL
+    lands wherever the preemption save is ("killed"). Four times in five
+    the delay counts from the moment training started (the trainer printed
+    `start epoch`): startup is most of a short run, and a signal there has
+    nothing to save."""
+    if preempt and rng.random() < 0.8:
+        run.started.wait(timeout=60)
     deadline = time.monotonic() + delay
     while time.monotonic() < deadline and run.procs[0].poll() is None:
         time.sleep(min(0.005, max(0.0, deadline - time.monotonic())))
     tracer = None
+    if preempt and run.procs[0].poll() is None:
+        run.procs[0].send_signal(signal.SIGTERM)
+        grace = rng.uniform(0, 0.3) if rng.random() < 0.5 else 60
+        try:
+            code = run.procs[0].wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            run.procs[0].send_signal(signal.SIGKILL)
+            code = run.procs[0].wait()
+        if code == -signal.SIGKILL:
+            run.kill_all()
+            return "killed"
+        # The other ranks end by the agreed signal, once training started
+        # (before, rank 0 had no handler yet and simply died).
+        deadline = time.monotonic() + (60 if run.started.is_set() else 0)
+        for p in run.procs[1:]:
+            try:
+                p.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                pass
+        others = [p.returncode for p in run.procs[1:]]
+        run.kill_all()
+        finished = any(line.startswith("fingerprint") for line in run.lines)  # rank 0 alone had it, after training
+        if code == -signal.SIGTERM:
+            agreed = all(c == -signal.SIGTERM for c in others) or not run.started.is_set() or finished
+            return "preempted" if agreed else f"failed ranks {others}"
+        return "completed" if code == 0 else f"failed {code}"
     if run.procs[0].poll() is None:
         if window is None:
             run.procs[0].send_signal(signal.SIGKILL)
