@@ -235,6 +235,24 @@ TEST(CheckpointerPreempt, X5_ResumeValidatesFirstOnlyAfterAnEpochEnded) {
   }
 }
 
+// X4 through the Checkpointer: the shell gives each event the wall-clock
+// time (the core reads none), so a tiny interval_seconds saves at every
+// decision point although no interval is set, and the time is recorded.
+TEST(CheckpointerPreempt, X4_TheCheckpointerGivesEventsTheWallClock) {
+  TempDir d;
+  Logs logs;
+  Model m;
+  auto o = ckpt_options(d, R"({"interval_seconds": 1e-9, "save_last": false})", logs);
+  o.preempt_signals = std::vector<int>{};
+  ckpt::Checkpointer ck(o);
+  ck.track("model", *m.net);
+  ck.before_train({}, 2, 4);
+  train(ck, m, {}, 2, 2, rising);
+  EXPECT_EQ(store_test::files_in(d / "work"), (std::vector<std::string>{"epoch_1.pth", "epoch_2.pth", "last_checkpoint"}));
+  const std::string info = ck.runtime_info_json();
+  EXPECT_NE(info.find("\"last_save_time\": 1"), std::string::npos) << info;  // seconds since 1970: 1.7e9
+}
+
 // X1 with the safe ordering's resume (converge): the kept best files are
 // the runtime info's, not orphans.
 TEST(CheckpointerPreempt, X1_ResumeKeepsEveryKeptBestFile) {
