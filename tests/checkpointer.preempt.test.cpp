@@ -276,4 +276,35 @@ TEST(CheckpointerPreempt, X1_ResumeKeepsEveryKeptBestFile) {
   EXPECT_EQ(store_test::files_in(d / "work"), files) << logs.all();
 }
 
+// The same with several keys: each key's list (`best_kept_<key>`) is kept.
+TEST(CheckpointerPreempt, X1_ResumeKeepsEachKeysKeptBestFiles) {
+  TempDir d;
+  Logs logs;
+  const char* hook = R"({"interval": 1, "max_keep_ckpts": 1, "save_best": ["acc", "loss"], "keep_best": 2})";
+  Model m;
+  {
+    ckpt::Checkpointer ck(ckpt_options(d, hook, logs));
+    ck.track("model", *m.net);
+    ck.before_train({}, 3, 6);
+    std::int64_t iter = 0;
+    for (std::int64_t e = 0; e < 3; ++e) {
+      for (std::int64_t b = 0; b < 2; ++b, ++iter) {
+        m.step(iter);
+        ck.after_train_iter(e, iter, b);
+      }
+      ck.after_train_epoch(e, iter);
+      const double x = 0.1 * static_cast<double>(e + 1);
+      ck.after_val_epoch(e + 1, iter, {{"acc", x}, {"loss", 1.0 - x}});
+    }
+    ck.after_train(3, iter);
+  }
+  const std::vector<std::string> files{"best_acc_epoch_2.pth", "best_acc_epoch_3.pth", "best_loss_epoch_2.pth",
+                                       "best_loss_epoch_3.pth", "epoch_3.pth", "last_checkpoint"};
+  ASSERT_EQ(store_test::files_in(d / "work"), files);
+  ckpt::Checkpointer ck(ckpt_options(d, hook, logs));
+  ck.track("model", *m.net);
+  EXPECT_EQ(ck.resume().epoch, 3);
+  EXPECT_EQ(store_test::files_in(d / "work"), files) << logs.all();
+}
+
 }  // namespace
