@@ -194,6 +194,10 @@ TEST(CheckpointerPreemptDeathTest, X5_SigtermEndsTheProcessOneDurableCheckpointL
 // A preemption mid-epoch resumes at its iteration, without validating a
 // half-trained epoch; one right after an epoch ended validates it first.
 TEST(CheckpointerPreempt, X5_ResumeValidatesFirstOnlyAfterAnEpochEnded) {
+  // Epoch 2's validation was no new best, so nothing on disk records it:
+  // only the preemption's own meta tells a mid-epoch save from one made
+  // before a validation.
+  auto falling = [](std::int64_t epoch) { return 1.0 - 0.1 * static_cast<double>(epoch); };
   for (bool at_epoch_end : {false, true}) {
     SCOPED_TRACE(at_epoch_end ? "after_train_epoch" : "mid-epoch");
     TempDir d;
@@ -205,21 +209,20 @@ TEST(CheckpointerPreempt, X5_ResumeValidatesFirstOnlyAfterAnEpochEnded) {
       ckpt::Checkpointer ck(o);
       ck.track("model", *m.net);
       ck.track("optimizer", m.optimizer);
-      ck.before_train({}, 3, 9);
-      train(ck, m, {}, 3, 3, rising, 1);
-      m.step(3);
-      ck.after_train_iter(1, 3, 0);
+      ck.before_train({}, 4, 12);
+      ASSERT_EQ(train(ck, m, {}, 4, 3, falling, 2), 6);
+      m.step(6);
       if (at_epoch_end) {
-        m.step(4);
-        ck.after_train_iter(1, 4, 1);
-        m.step(5);
-        ck.after_train_iter(1, 5, 2);
+        ck.after_train_iter(2, 6, 0);
+        m.step(7);
+        ck.after_train_iter(2, 7, 1);
+        m.step(8);
+        ck.after_train_iter(2, 8, 2);
         ASSERT_EQ(std::raise(SIGTERM), 0);
-        ck.after_train_epoch(1, 6);  // saves epoch_2.pth, then the preemption rewrites it
+        ck.after_train_epoch(2, 9);  // saves epoch_3.pth, then the preemption rewrites it
       } else {
         ASSERT_EQ(std::raise(SIGTERM), 0);
-        m.step(4);
-        ck.after_train_iter(1, 4, 1);
+        ck.after_train_iter(2, 6, 0);  // rewrites epoch_2.pth with the mid-epoch state
       }
       ASSERT_EQ(ck.preempted(), SIGTERM);
     }
@@ -228,10 +231,50 @@ TEST(CheckpointerPreempt, X5_ResumeValidatesFirstOnlyAfterAnEpochEnded) {
     ck.track("model", *again.net);
     ck.track("optimizer", again.optimizer);
     const auto at = ck.resume();
-    EXPECT_EQ(at.epoch, at_epoch_end ? 2 : 1);
-    EXPECT_EQ(at.iter, at_epoch_end ? 6 : 5);
+    EXPECT_EQ(at.epoch, at_epoch_end ? 3 : 2);
+    EXPECT_EQ(at.iter, at_epoch_end ? 9 : 7);
     EXPECT_EQ(at.validate_first, at_epoch_end);
     EXPECT_TRUE(again.flat().equal(m.flat()));
+  }
+}
+
+// The same decision for an explicit preempt(): the call it followed is the
+// last hook call made, whatever made the trainer preempt.
+TEST(CheckpointerPreempt, X5_AnExplicitPreemptRecordsTheCallItFollowed) {
+  for (bool after_epoch : {false, true}) {
+    SCOPED_TRACE(after_epoch ? "after_train_epoch" : "after_train_iter");
+    TempDir d;
+    Logs logs;
+    Model m;
+    const char* hook = R"({"interval": 2, "save_best": "acc"})";
+    {
+      ckpt::Checkpointer ck(ckpt_options(d, hook, logs));
+      ck.track("model", *m.net);
+      ck.before_train({}, 4, 8);
+      ck.after_train_iter(0, 0, 0);
+      ck.after_train_iter(0, 1, 1);
+      ck.after_train_epoch(0, 2);
+      ck.after_val_epoch(1, 2, {{"acc", 0.5}});  // a best file for step 1
+      ck.after_train_iter(1, 2, 0);
+      ck.after_train_iter(1, 3, 1);
+      ck.after_train_epoch(1, 4);
+      ck.after_val_epoch(2, 4, {{"acc", 0.4}});  // no new best: nothing records step 2's validation
+      ck.after_train_iter(2, 4, 0);
+      if (after_epoch) {
+        ck.after_train_iter(2, 5, 1);
+        ck.after_train_epoch(2, 6);
+        ck.preempt(3, 6);
+      } else {
+        ck.preempt(2, 5);
+      }
+    }
+    ckpt::Checkpointer ck(ckpt_options(d, hook, logs));
+    ck.track("model", *m.net);
+    const auto at = ck.resume();
+    EXPECT_EQ(str(meta_of(ts::load(at.path)).find("preempted_after")),
+              after_epoch ? "after_train_epoch" : "after_train_iter");
+    EXPECT_EQ(at.epoch, after_epoch ? 3 : 2);
+    EXPECT_EQ(at.validate_first, after_epoch);
   }
 }
 
