@@ -53,12 +53,6 @@ std::string basename_of(std::string path) {
   return slash == std::string::npos ? path : path.substr(slash + 1);
 }
 
-const char* hook_name(Hook hook) {
-  static const char* names[] = {"before_train", "after_train_iter", "after_train_epoch", "after_val_epoch",
-                                "after_train", "preempt"};
-  return names[static_cast<int>(hook)];
-}
-
 // X5: the signals a profile handles unless told otherwise.
 std::vector<int> preempt_signals(const Options& o, Profile profile) {
   if (!o.preempt_signals) return profile == Profile::ckpt ? std::vector<int>{SIGTERM, SIGUSR1} : std::vector<int>{};

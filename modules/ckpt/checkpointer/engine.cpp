@@ -240,9 +240,7 @@ Job Engine::advance(Hook which, std::int64_t epoch, std::int64_t iter, std::int6
              m.state);
   if (raised) {
     m.state = j.state_before;
-    static const char* names[] = {"before_train", "after_train_iter", "after_train_epoch", "after_val_epoch",
-                                  "after_train", "preempt"};
-    throw config_error(*raised, std::string("CheckpointHook.") + names[static_cast<int>(which)]);
+    throw config_error(*raised, std::string("CheckpointHook.") + hook_name(which));
   }
   py::Dict info = j.info_before;
   for (std::size_t i = 0; i < j.plan.size(); ++i) {

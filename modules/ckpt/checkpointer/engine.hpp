@@ -74,6 +74,13 @@ enum class Ordering { safe, reference };
 /// `preempt`: the `ckpt` profile's X5 event (completed counters).
 enum class Hook { before_train, after_train_iter, after_train_epoch, after_val_epoch, after_train, preempt };
 
+/// The hook's method name, as logs and errors give it.
+inline const char* hook_name(Hook hook) {
+  static const char* const names[] = {"before_train", "after_train_iter", "after_train_epoch", "after_val_epoch",
+                                      "after_train", "preempt"};
+  return names[static_cast<int>(hook)];
+}
+
 struct EngineConfig {
   std::string work_dir;
   Profile profile = Profile::mmengine;

@@ -12,10 +12,18 @@ Ranks ranks_of(c10d::ProcessGroup* group) {
   return Ranks{group, group->getRank(), group->getSize()};
 }
 
+namespace {
+
+// NCCL moves CUDA tensors only; Gloo CPU ones.
+torch::Device device_of(const Ranks& ranks) {
+  return ranks.group->getBackendName() == "nccl" ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
+}
+
+}  // namespace
+
 std::string broadcast(const Ranks& ranks, const std::string& text) {
   if (!ranks.group || ranks.size == 1) return text;
-  // NCCL moves CUDA tensors only; Gloo CPU ones.
-  const auto device = ranks.group->getBackendName() == "nccl" ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
+  const auto device = device_of(ranks);
   std::vector<at::Tensor> one{torch::tensor({static_cast<std::int64_t>(text.size())}, torch::kLong).to(device)};
   ranks.group->broadcast(one)->wait();
   const auto n = one[0].item<std::int64_t>();
@@ -30,8 +38,7 @@ std::string broadcast(const Ranks& ranks, const std::string& text) {
 
 int agree_max(const Ranks& ranks, int value) {
   if (!ranks.group || ranks.size == 1) return value;
-  const auto device = ranks.group->getBackendName() == "nccl" ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
-  std::vector<at::Tensor> one{torch::tensor({static_cast<std::int64_t>(value)}, torch::kLong).to(device)};
+  std::vector<at::Tensor> one{torch::tensor({static_cast<std::int64_t>(value)}, torch::kLong).to(device_of(ranks))};
   c10d::AllreduceOptions options;
   options.reduceOp = c10d::ReduceOp::MAX;
   ranks.group->allreduce(one, options)->wait();
