@@ -5,6 +5,7 @@ import json
 import os
 import random
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -42,7 +43,10 @@ preemption save (else preempt_not_saved); half the time SIGKILL follows
 within 300 ms, wherever the preemption save is. A preempted run must end
 with the uninterrupted run's model and best score (its files may differ by
 design: docs/spec/extensions.md, X5).
-Progress goes to stderr; --json prints the summary on stdout."""
+Progress goes to stderr; --json prints the summary on stdout. A long run
+can be bounded by --minutes, or stopped with SIGINT/SIGTERM: either ends
+after the run in progress and prints the summary of every kill checked so
+far, with "stopped_early" saying why (a second SIGINT aborts)."""
 
 
 def parse(argv):
@@ -58,9 +62,13 @@ def parse(argv):
     p.add_argument("--keep-failures", action="store_true", help="keep the work directories of failing runs")
     p.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
     p.add_argument("--preempt", action="store_true", help="stop by SIGTERM (the ckpt profile's X5), not SIGKILL")
+    p.add_argument("--minutes", type=float, default=None,
+                   help="also stop after the run in progress once this much time has passed")
     a = p.parse_args(argv)
     if a.kills < 1:
         p.error(f"--kills must be at least 1, got {a.kills}")
+    if a.minutes is not None and not a.minutes > 0:
+        p.error(f"--minutes must be positive, got {a.minutes}")
     try:
         a.ranks = tuple(int(r) for r in a.ranks.split(","))
     except ValueError:
@@ -138,8 +146,24 @@ def one_run(a, rng, config, baseline, duration, work, log, totals):
     return notes
 
 
+class Stop:
+    """Why the loop should end early, set from a signal handler: the run in
+    progress finishes and is checked, then the summary is printed."""
+    def __init__(self):
+        self.reason = None
+        self._old = {s: signal.signal(s, self._note) for s in (signal.SIGINT, signal.SIGTERM)}
+
+    def _note(self, signum, frame):
+        if self.reason is not None and signum == signal.SIGINT:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+            raise KeyboardInterrupt
+        self.reason = signal.Signals(signum).name
+        say(f"{self.reason}: stopping after the run in progress (SIGINT again aborts)")
+
+
 def main(argv):
     a = parse(argv)
+    stop = Stop()
     seed = a.seed if a.seed is not None else int(time.time())
     rng = random.Random(seed)
     random.seed(seed)
@@ -159,7 +183,10 @@ def main(argv):
     with open(os.path.join(scratch, "trainer.log"), "w") as log:
         n = 0
         order = []
-        while totals["kills"] < a.kills:
+        while totals["kills"] < a.kills and stop.reason is None:
+            if a.minutes is not None and time.monotonic() - t0 > a.minutes * 60:
+                stop.reason = "--minutes"
+                break
             if not order:  # every configuration once per cycle, in a seeded order: a short run still mixes them
                 order = rng.sample(selected, len(selected))
             config = order.pop()
@@ -186,6 +213,8 @@ def main(argv):
               "over_retention", "reference_divergent", "failed_starts", "kills_mid_write", "preempted",
               "preempt_not_saved")
     result = {k: totals[k] for k in fields}
+    if stop.reason is not None:
+        result["stopped_early"] = stop.reason
     result.update(seconds=round(time.monotonic() - t0, 1), seed=seed, configs=[c.name for c in selected],
                   kills_by_window=dict(totals["kills_by_window"]),
                   problems=[p for p in problems if not all(x.startswith("(reference") for x in p["notes"])][:20])
@@ -193,6 +222,7 @@ def main(argv):
         print(json.dumps(result, indent=1))
     bad = sum(result[k] for k in ("lost", "torn", "unverifiable_pointer", "stray_temp", "final_mismatch",
                                    "over_retention", "failed_starts", "preempt_not_saved"))
-    say(f"{result['kills']} kills in {result['runs']} runs, {result['seconds']} s: "
+    say(f"{result['kills']} kills in {result['runs']} runs, {result['seconds']} s"
+        + (f" (stopped early: {stop.reason})" if stop.reason else "") + ": "
         + ("all zero" if bad == 0 else f"{bad} findings"))
     return 1 if bad else 0
