@@ -419,6 +419,36 @@ TEST(Py, B61_FormatOneIsTheBuiltin) {
   EXPECT_EQ(py::format_one(Value(), "d").error().type, "TypeError");  // format(None, 'd')
 }
 
+// Widths and precisions far past a file name (found by fuzzing: snprintf
+// asked for 4 GB for '.0999999999999999e'). Expected values from CPython
+// 3.11: format(0.1, '.1000000000') and the others below; a float's output
+// was also cut at 511 characters by a fixed buffer.
+TEST(Py, B61_FormatHugeWidthsAndPrecisions) {
+  EXPECT_EQ(*py::format_one(Value(0.1), ".1000000000"), "0.1000000000000000055511151231257827021181583404541015625");
+  EXPECT_EQ(*py::format_one(Value(0.5), ".1000000000g"), "0.5");
+  EXPECT_EQ(*py::format_one(Value(1e-7), ".1000000000"),
+            "9.99999999999999954748111825886258685613938723690807819366455078125e-08");
+  EXPECT_EQ(py::format_one(Value(0x1p-1074), ".1000000000G")->size(), 757u);  // every digit of the denormal
+  EXPECT_EQ(*py::format_one(Value(0.5), ".600f"), "0.5" + std::string(599, '0'));
+  EXPECT_EQ(*py::format_one(Value(1.0), ".1000e"), "1." + std::string(1000, '0') + "e+00");
+  EXPECT_EQ(py::format_one(Value(1e300), ".300f")->size(), 602u);
+  EXPECT_EQ(fmt("{:.2147483648f}", {0.5}), "ValueError: precision too big");
+  EXPECT_EQ(fmt("{:99999999999999999999}", {"x"}), "ValueError: Too many decimal digits in format string");
+  EXPECT_EQ(fmt("{:.99999999999999999999}", {"x"}), "ValueError: Too many decimal digits in format string");
+  EXPECT_EQ(fmt("{:.99999999999}", {"abc"}), "abc");  // a str's precision only cuts
+  // CPython builds these (2 MB, 1 GB) and the name then fails at open; ckpt refuses to build them.
+  EXPECT_EQ(py::format_one(Value(1.0), ".2000000f").error().type, "MemoryError");
+  EXPECT_EQ(py::format_one(Value(1.0), "#.2000000g").error().type, "MemoryError");
+  EXPECT_EQ(py::format_one(Value("x"), ">1000000000").error().type, "MemoryError");
+  EXPECT_EQ(py::format_one(Value(7), "1000001d").error().type, "MemoryError");
+  EXPECT_EQ(py::format_one(Value(7), "1000000d")->size(), 1000000u);
+  EXPECT_EQ(py::format_one(Value(7), "00936213603_x").error().type, "MemoryError");  // zeros and separators
+  EXPECT_EQ(py::format_one(Value(1.5), "0936213603_f").error().type, "MemoryError");
+  EXPECT_EQ(py::format_one(Value(7), "01000000_x")->size(), 1000001u);  // linear, not quadratic: fast
+  EXPECT_EQ(py::format_one(Value(7), "01000000_x")->substr(0, 12), "0_0000_0000_");
+  EXPECT_EQ(fmt("{:1000000000d}", {"x"}), "ValueError: Unknown format code 'd' for object of type 'str'");
+}
+
 // Messages name classes as str(type(x)) does; a clause is filled only once.
 TEST(Py, ClassReprAndWithClause) {
   EXPECT_EQ(py::class_repr(Value(5)), "<class 'int'>");          // str(type(5))

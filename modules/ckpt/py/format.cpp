@@ -1,6 +1,8 @@
 // Bodies of ckpt.py:format: the replacement-field parser of `str.format`
 // and the format-spec mini-language for int, bool, float, str and None.
 module;
+#include <algorithm>
+#include <climits>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -22,13 +24,44 @@ struct Spec {
   char sign = 0;
   bool z = false;
   bool alternate = false;
-  int width = -1;
+  long long width = -1;
   char grouping = 0;
-  int precision = -1;
+  long long precision = -1;
   char type = 0;
   bool fill_given = false;
   bool align_from_zero = false;  // '=' came from the '0' flag, not the user
 };
+
+// Widths and precisions whose output grows with them stop here: Python
+// would build the string (a width of 10**9 is a 1-4 GB string, and as a
+// checkpoint name it then fails at open with OSError [Errno 36]); ckpt
+// raises MemoryError instead of allocating it (fuzzing found snprintf
+// asking for 4 GB). 'g' and a bare precision are exempt: their output
+// stops at a double's last digit, so any precision gives a short string.
+constexpr long long kLongestFormatted = 1'000'000;
+// A double's exact decimal expansion has at most 767 significant digits:
+// beyond this many, a 'g' precision only adds zeros that are stripped.
+constexpr int kSignificantDigitsCap = 800;
+
+PyError memory_error(std::string_view what, long long n) {
+  return PyError{.type = "MemoryError",
+                 .message = "format spec " + std::string(what) + " " + std::to_string(n) +
+                            " would build a string of that many characters; ckpt formats at most " +
+                            std::to_string(kLongestFormatted) +
+                            " (the reference builds it, and cannot open a file by that name)"};
+}
+
+// snprintf into a string of the length it needs (precisions reach
+// kLongestFormatted, far past any fixed buffer).
+template <class... A>
+std::string printf_string(const char* format, A... args) {
+  int n = std::snprintf(nullptr, 0, format, args...);
+  if (n <= 0) return {};
+  std::string out(static_cast<std::size_t>(n) + 1, '\0');
+  std::snprintf(out.data(), out.size(), format, args...);
+  out.pop_back();
+  return out;
+}
 
 bool is_align(char c) { return c == '<' || c == '>' || c == '=' || c == '^'; }
 
@@ -72,18 +105,22 @@ Result<Spec> parse_spec(std::string_view s, const Value& v) {
     }
     ++i;
   }
-  auto digits = [&](int& out) {
+  // Python reads the digits as a Py_ssize_t: more than that is ValueError;
+  // the value is kept up to INT_MAX + 1, past every limit checked below.
+  bool too_many_digits = false;
+  auto digits = [&](long long& out) {
     std::size_t start = i;
     long long n = 0;
     while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
-      n = n * 10 + (s[i] - '0');
-      if (n > 1000000000) n = 1000000000;
+      int d = s[i] - '0';
+      if (n > (LLONG_MAX - d) / 10) too_many_digits = true;
+      else n = n * 10 + d;
       ++i;
     }
-    if (i > start) out = static_cast<int>(n);
+    if (i > start) out = n > static_cast<long long>(INT_MAX) ? static_cast<long long>(INT_MAX) + 1 : n;
     return i > start;
   };
-  digits(spec.width);
+  if (digits(spec.width) && too_many_digits) return value_error("Too many decimal digits in format string");
   if (i < s.size() && (s[i] == ',' || s[i] == '_')) {
     spec.grouping = s[i++];
     if (i < s.size() && (s[i] == ',' || s[i] == '_')) {
@@ -95,6 +132,7 @@ Result<Spec> parse_spec(std::string_view s, const Value& v) {
   if (i < s.size() && s[i] == '.') {
     ++i;
     if (!digits(spec.precision)) return value_error("Format specifier missing precision");
+    if (too_many_digits) return value_error("Too many decimal digits in format string");
   }
   if (s.size() - i > 1)
     return value_error("Invalid format specifier '" + std::string(s) + "' for object of type '" + type_word(v) + "'");
@@ -115,7 +153,8 @@ std::string repeat(const std::string& fill, std::size_t n) {
 
 // Pads `body` (already including sign and prefix) to the spec's width.
 // `split` is where '=' alignment inserts the padding (after sign/prefix).
-std::string pad(const std::string& body, std::size_t split, const Spec& spec, char default_align) {
+Result<std::string> pad(const std::string& body, std::size_t split, const Spec& spec, char default_align) {
+  if (spec.width > kLongestFormatted) return memory_error("width", spec.width);
   std::size_t len = code_points(body);
   if (spec.width < 0 || len >= static_cast<std::size_t>(spec.width)) return body;
   std::size_t n = static_cast<std::size_t>(spec.width) - len;
@@ -131,7 +170,7 @@ std::string pad(const std::string& body, std::size_t split, const Spec& spec, ch
 // extends with zeros (and separators) until `min_width` is reached, as
 // CPython's _PyUnicode_InsertThousandsGrouping does.
 std::string group_digits(const std::string& digits, char sep, std::size_t group, std::size_t min_width) {
-  std::string out;
+  std::string out;  // built from the right, reversed at the end (linear in min_width)
   std::size_t count = 0;
   std::size_t k = digits.size();
   for (;;) {
@@ -139,18 +178,19 @@ std::string group_digits(const std::string& digits, char sep, std::size_t group,
     bool need = out.size() < min_width;
     if (!have && !need) break;
     if (count == group) {
-      out.insert(out.begin(), sep);
+      out.push_back(sep);
       count = 0;
       // padding that ends on a separator gets one more zero: never lead with it
       if (!have && out.size() >= min_width) {
-        out.insert(out.begin(), '0');
+        out.push_back('0');
         break;
       }
       continue;
     }
-    out.insert(out.begin(), have ? digits[--k] : '0');
+    out.push_back(have ? digits[--k] : '0');
     ++count;
   }
+  std::reverse(out.begin(), out.end());
   return out;
 }
 
@@ -168,9 +208,7 @@ Result<std::string> format_float(double d, const Spec& spec_in, const Value& ori
 // the point ('{:.3}'.format(1.0) == '1.0', '{:.1}'.format(1.5) == '2e+00').
 std::string general_with_point(double mag, int prec, bool alternate) {
   int p = prec == 0 ? 1 : prec;
-  char buf[512];
-  std::snprintf(buf, sizeof buf, "%.*e", p - 1, mag);
-  std::string sci = buf;
+  std::string sci = printf_string("%.*e", p - 1, mag);
   int exp10 = std::stoi(sci.substr(sci.find('e') + 1));
   auto strip = [&](std::string x, bool keep_one) {
     if (alternate) {
@@ -189,8 +227,7 @@ std::string general_with_point(double mag, int prec, bool alternate) {
     auto e = sci.find('e');
     return strip(sci.substr(0, e), false) + sci.substr(e);
   }
-  std::snprintf(buf, sizeof buf, "%.*f", p - 1 - exp10, mag);
-  return strip(buf, true);
+  return strip(printf_string("%.*f", p - 1 - exp10, mag), true);
 }
 
 Result<std::string> format_int(std::int64_t n, const Spec& spec, const Value& original) {
@@ -228,6 +265,7 @@ Result<std::string> format_int(std::int64_t n, const Spec& spec, const Value& or
   std::size_t group = base == 10 ? 3 : 4;
   bool zero_fill = spec.fill == "0" && spec.align == '=';
   if (spec.grouping) {
+    if (spec.width > kLongestFormatted) return memory_error("width", spec.width);  // before the zeros it implies
     std::size_t min_width = 0;
     if (zero_fill && spec.width > 0) {
       auto used = sign.size() + prefix.size();
@@ -254,8 +292,10 @@ Result<std::string> format_float(double d, const Spec& spec, const Value& origin
     if (t == '%') body += "%";
     if (std::isnan(d)) negative = false;
   } else {
-    int prec = spec.precision;
-    char buf[512];
+    if (spec.precision > INT_MAX) return value_error("precision too big");
+    bool stripped = (t == 0 || t == 'g' || t == 'G' || t == 'n') && !spec.alternate;
+    if (!stripped && spec.precision > kLongestFormatted) return memory_error("precision", spec.precision);
+    int prec = static_cast<int>(stripped ? std::min<long long>(spec.precision, kSignificantDigitsCap) : spec.precision);
     if (t == 0 && prec < 0) {
       body = float_repr(mag);
       if (spec.alternate && body.find('.') == std::string::npos) {  // '#' keeps the point: 1.e-05
@@ -266,16 +306,13 @@ Result<std::string> format_float(double d, const Spec& spec, const Value& origin
       body = general_with_point(mag, prec, spec.alternate);
     } else if (t == 'f' || t == 'F' || t == '%') {
       double x = t == '%' ? mag * 100 : mag;
-      std::snprintf(buf, sizeof buf, spec.alternate ? "%#.*f" : "%.*f", prec < 0 ? 6 : prec, x);
-      body = buf;
+      body = printf_string(spec.alternate ? "%#.*f" : "%.*f", prec < 0 ? 6 : prec, x);
       if (t == '%') body += "%";
     } else if (t == 'e' || t == 'E') {
-      std::snprintf(buf, sizeof buf, spec.alternate ? "%#.*e" : "%.*e", prec < 0 ? 6 : prec, mag);
-      body = buf;
+      body = printf_string(spec.alternate ? "%#.*e" : "%.*e", prec < 0 ? 6 : prec, mag);
     } else {  // g, G, n
       int p = prec < 0 ? 6 : (prec == 0 ? 1 : prec);
-      std::snprintf(buf, sizeof buf, spec.alternate ? "%#.*g" : "%.*g", p, mag);
-      body = buf;
+      body = printf_string(spec.alternate ? "%#.*g" : "%.*g", p, mag);
     }
     if (upper) for (auto& c : body) if (c == 'e') c = 'E';
     if (spec.z && negative) {
@@ -284,6 +321,7 @@ Result<std::string> format_float(double d, const Spec& spec, const Value& origin
     }
   }
   if (spec.grouping && std::isfinite(d)) {  // nan and inf are never grouped
+    if (spec.width > kLongestFormatted) return memory_error("width", spec.width);
     auto end = body.find_first_not_of("0123456789");
     std::string int_part = body.substr(0, end);
     std::string rest = end == std::string::npos ? "" : body.substr(end);
