@@ -384,6 +384,34 @@ TEST(Hook, E19_SaveBeginGatesNeitherLastNorBest) {
   EXPECT_EQ(saved(r.plan(2)), Names{"best_acc_epoch_1.pth"});
 }
 
+// E19's `counter + 1` on counters the reference keeps as big ints: past
+// 2**62 ckpt refuses the call (OverflowError naming the field, nothing
+// planned, the state unchanged) instead of overflowing int64, which the
+// hook fuzzer reached with iter = INT64_MAX (undefined behaviour).
+TEST(Hook, E19_CountersPast2To62AreOverflowErrorNamingTheField) {
+  const auto s = hook::step(make({{"interval", 1}, {"by_epoch", false}}), hook::BeforeTrain{hook::Runner{"/w/exp"}}).state;
+  constexpr std::int64_t limit = std::int64_t{1} << 62;
+  auto out = hook::step(s, hook::AfterTrainIter{hook::Runner{"/w/exp", 0, INT64_MAX, 1, 10}, 0});
+  ASSERT_TRUE(out.error);
+  EXPECT_EQ(out.error->type, "OverflowError");
+  EXPECT_NE(out.error->message.find("runner.iter = 9223372036854775807"), std::string::npos) << out.error->message;
+  EXPECT_TRUE(out.plan.empty());
+  EXPECT_EQ(out.state, s);
+  for (auto [runner, batch, field] : {std::tuple{hook::Runner{"/w/exp", -limit, 0, 1, 10}, std::int64_t{0}, "runner.epoch"},
+                                      {hook::Runner{"/w/exp", 0, limit, 1, 10}, 0, "runner.iter"},
+                                      {hook::Runner{"/w/exp", 0, 0, 1, 10}, limit, "batch_idx"}}) {
+    auto e = hook::step(s, hook::AfterTrainIter{runner, batch}).error;
+    ASSERT_TRUE(e) << field;
+    EXPECT_EQ(e->message.substr(0, std::string(field).size() + 3), std::string(field) + " = ") << e->message;
+  }
+  // max_epochs and max_iters are only compared: any value passes
+  EXPECT_FALSE(hook::step(s, hook::AfterTrainIter{hook::Runner{"/w/exp", 0, 0, INT64_MIN, INT64_MAX}, 0}).error);
+  // the largest counter still counted: a save named after it
+  auto last = hook::step(s, hook::AfterTrainIter{hook::Runner{"/w/exp", 0, limit - 2, 1, limit - 1}, 0});
+  EXPECT_FALSE(last.error);
+  EXPECT_EQ(saved(last.plan), Names{"iter_4611686018427387903.pth"});
+}
+
 TEST(Hook, E20_NonPositiveIntervalNeverSavesPeriodically) {
   for (int interval : {0, -1, -3}) {
     auto r = run(make({{"interval", interval}}), epochs(4));

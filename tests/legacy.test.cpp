@@ -213,6 +213,16 @@ TEST(Legacy, C49_IterRunnerEveryNOrLast) {  // C49-iter-runner-interval-3
   EXPECT_EQ(saved(r), (Names{"iter_3.pth", "iter_6.pth", "iter_7.pth"}));
 }
 
+// C49's `counter + 1` past 2**62: OverflowError naming the field (the mmcv
+// half of Hook.E19_CountersPast2To62AreOverflowErrorNamingTheField).
+TEST(Legacy, C49_CountersPast2To62AreOverflowErrorNamingTheField) {
+  auto r = run(make({{"interval", 1}}), {lg::BeforeRun{at(0, 0, 5)}, lg::AfterTrainEpoch{at(INT64_MAX, 6, 5)}});
+  ASSERT_TRUE(r.steps.back().error);
+  EXPECT_EQ(r.steps.back().error->type, "OverflowError");
+  EXPECT_EQ(r.steps.back().error->message.substr(0, 34), "runner.epoch = 9223372036854775807");
+  EXPECT_TRUE(r.steps.back().plan.empty());
+}
+
 TEST(Legacy, C49_PythonTypedIntervals) {  // C49-interval-float-works, C49-interval-true-every-epoch
   EXPECT_EQ(saved(run(make({{"interval", 2.0}, {"save_last", false}}), epochs(4))),
             (Names{"epoch_2.pth", "epoch_4.pth"}));

@@ -99,6 +99,7 @@ TEST(Py, ModTakesTheDivisorsSign) {
   EXPECT_EQ(pymod(-7, 3), "2");       // -7 % 3
   EXPECT_EQ(pymod(7, -3), "-2");      // 7 % -3
   EXPECT_EQ(pymod(-7, -3), "-1");     // -7 % -3
+  EXPECT_EQ(pymod(Value(INT64_MIN), -1), "0");  // -2**63 % -1 (INT64_MIN % -1 traps in C++)
   EXPECT_EQ(pymod(7.5, 2), "1.5");    // 7.5 % 2
   EXPECT_EQ(pymod(-7.5, 2), "0.5");   // -7.5 % 2
   EXPECT_EQ(pymod(7.0, -3), "-2.0");  // 7.0 % -3

@@ -353,6 +353,11 @@ py::Result<State> init(CkptConfig config, py::Dict runtime_info) {
 
 Outcome advance(State& state, const Event& event) {
   Txn t{state, {}};
+  // Counters the policy cannot add to exactly fail before any rule runs.
+  Error range = std::visit([](const auto& e) { return runner_out_of_range(e.runner); }, event);
+  if (const auto* iter = std::get_if<AfterTrainIter>(&event); !range && iter)
+    range = counter_out_of_range("batch_idx", iter->batch_idx);
+  if (range) return {{}, std::move(range)};
   Error error = std::visit(overload{
                                [&](const BeforeTrain& e) { return before_train(t, e.runner); },
                                [&](const AfterTrainIter& e) { return after_train_step(t, e.runner, false); },

@@ -164,6 +164,9 @@ State init(LegacyConfig config, RunnerKind kind, py::Value meta, std::string mmc
 
 Outcome advance(State& state, const Event& event) {
   Txn t{state, {}, std::nullopt};
+  // Counters the policy cannot add to exactly fail before any rule runs.
+  if (Error range = std::visit([](const auto& e) { return runner_out_of_range(e.runner); }, event))
+    return {{}, std::move(range), std::nullopt};
   Error error = std::visit(overload{
                                [&](const BeforeRun& e) { return before_run(t, e.runner); },
                                [&](const AfterTrainIter& e) { return after_train_step(t, e.runner, false); },

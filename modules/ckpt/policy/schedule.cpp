@@ -1,6 +1,9 @@
 // Bodies of ckpt.policy:schedule.
 module;
 #include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
 module ckpt.policy;
 import ckpt.py;
 
@@ -13,6 +16,14 @@ py::Result<bool> divides(const py::Value& d, const py::Value& n) {
   return py::eq(*r, py::Value(0));
 }
 }  // namespace
+
+std::optional<py::PyError> counter_out_of_range(std::string_view field, std::int64_t value) {
+  constexpr std::int64_t limit = std::int64_t{1} << 62;
+  if (value < limit && value > -limit) return std::nullopt;
+  return py::PyError{.type = "OverflowError",
+                     .message = std::string(field) + " = " + std::to_string(value) +
+                                ": ckpt counts epochs and iterations below 2**62 (" + std::to_string(limit) + ")"};
+}
 
 py::Result<bool> every_n(std::int64_t counter, const py::Value& n, const py::Value& start) {
   auto d = py::sub(py::Value(counter + 1), start);

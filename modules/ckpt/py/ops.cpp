@@ -158,6 +158,7 @@ Result<Value> mod(const Value& x, const Value& y) {
   }
   std::int64_t a = to_int(x), b = to_int(y);
   if (b == 0) return PyError{"ZeroDivisionError", "integer modulo by zero", ""};
+  if (b == -1) return Value(std::int64_t{0});  // INT64_MIN % -1 traps in C++; every int % -1 is 0 in Python
   std::int64_t r = a % b;
   if (r != 0 && ((r < 0) != (b < 0))) r += b;
   return Value(r);
