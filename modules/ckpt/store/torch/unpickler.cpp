@@ -57,6 +57,9 @@ class Machine {
   ~Machine() {
     std::vector<Ref> all = std::move(stack_);
     for (auto& [index, r] : memo_) all.push_back(std::move(r));
+    // A container filled with itself and then popped is on neither the stack
+    // nor the memo: its cycle would leak (the unpickle fuzzer found one).
+    for (auto& r : mutated_) all.push_back(std::move(r));
     dismantle(std::move(all));
   }
 
@@ -177,12 +180,14 @@ class Machine {
   }
 
   void append(const Ref& target, const std::vector<Ref>& items, std::size_t at) {
+    mutated_.push_back(target);
     const bool instance = target->kind == Kind::object && target->recipe != Recipe::Kind::global;
     if (target->kind != Kind::list && !instance) fail_at(at, "APPEND to something that is not a list");
     target->items.insert(target->items.end(), items.begin(), items.end());
   }
 
   void set_items(const Ref& target, const std::vector<Ref>& items, std::size_t at) {
+    mutated_.push_back(target);
     if (items.size() % 2) fail_at(at, "SETITEMS with an odd number of items");
     const bool instance = target->kind == Kind::object && target->recipe != Recipe::Kind::global;
     if (target->kind != Kind::dict && !instance) fail_at(at, "SETITEM on something that is not a dict");
@@ -190,6 +195,7 @@ class Machine {
   }
 
   void add_items(const Ref& target, const std::vector<Ref>& items, std::size_t at) {
+    mutated_.push_back(target);
     if (target->kind != Kind::object || !target->args || target->args->items.empty() ||
         target->args->items[0]->kind != Kind::list)
       fail_at(at, "ADDITEMS on something that is not a set");
@@ -198,6 +204,7 @@ class Machine {
   }
 
   void build(const Ref& target, const Ref& state, std::size_t at) {
+    mutated_.push_back(target);
     switch (target->kind) {
       case Kind::dict: {
         // OrderedDict state is (dict) or (dict, slots): keep the instance dict.
@@ -373,6 +380,9 @@ class Machine {
   std::vector<Ref> stack_;
   std::vector<std::size_t> marks_;
   std::unordered_map<std::uint64_t, Ref> memo_;
+  // Every node an opcode added to after creating it: the only nodes a cycle
+  // can run through (one entry per such opcode, so bounded by the input).
+  std::vector<Ref> mutated_;
   std::size_t created_ = 0;
 };
 
