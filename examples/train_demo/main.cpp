@@ -153,8 +153,8 @@ struct Trace {
 
 int main(int argc, char** argv) {
   Args a = parse(argc, argv);
-  demo::Trainer trainer(a.trainer);
   try {
+    demo::Trainer trainer(a.trainer);  // inside: its rendezvous can fail (a port in use)
     ckpt::Options options{a.work_dir, a.hook, a.async};                                     // ckpt
     options.ordering = a.ordering;                                                          // ckpt
     options.profile = a.profile;                                                            // ckpt
@@ -225,6 +225,9 @@ int main(int argc, char** argv) {
     std::fflush(stdout);  // a signal noted since after_train ends the process in ck's destructor
   } catch (const ckpt::Error& e) {
     die(e.what());
+  } catch (const std::exception& e) {  // LibTorch's: one line, not its backtrace (and not an abort)
+    const std::string what = e.what();
+    die(what.substr(0, what.find('\n')));
   }
   return 0;
 }
