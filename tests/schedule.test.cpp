@@ -75,6 +75,27 @@ TEST(Schedule, E19_ANegativeDividendShortCircuitsTheIntervalCheck) {
   EXPECT_EQ(every_n(0, "2", 5), "False");
 }
 
+// The range in which E19's counter + 1 is exact (the hook and legacy
+// reducers refuse a runner outside it before any rule runs).
+TEST(Schedule, E19_CountersAreExactBelow2To62) {
+  constexpr std::int64_t limit = std::int64_t{1} << 62;
+  for (std::int64_t ok : {std::int64_t{0}, std::int64_t{-3}, limit - 1, 1 - limit})
+    EXPECT_FALSE(ckpt::counter_out_of_range("runner.iter", ok)) << ok;
+  for (std::int64_t bad : {limit, -limit, INT64_MAX, INT64_MIN}) {
+    auto e = ckpt::counter_out_of_range("runner.iter", bad);
+    ASSERT_TRUE(e) << bad;
+    EXPECT_EQ(e->type, "OverflowError");
+    EXPECT_EQ(e->message, "runner.iter = " + std::to_string(bad) +
+                              ": ckpt counts epochs and iterations below 2**62 (4611686018427387904)");
+  }
+  struct Runner {
+    std::int64_t epoch, iter, max_epochs, max_iters;
+  };
+  EXPECT_FALSE(ckpt::runner_out_of_range(Runner{1, 2, INT64_MIN, INT64_MAX}));  // maxima are only compared
+  EXPECT_EQ(ckpt::runner_out_of_range(Runner{limit, 2, 3, 4})->message.substr(0, 15), "runner.epoch = ");
+  EXPECT_EQ(ckpt::runner_out_of_range(Runner{1, -limit, 3, 4})->message.substr(0, 14), "runner.iter = ");
+}
+
 TEST(Schedule, E17_PeriodicOrLast) {
   EXPECT_EQ(should(2, 10, 3, 0, false), "True");   // periodic
   EXPECT_EQ(should(9, 10, -1, 0, true), "True");   // last epoch
