@@ -151,7 +151,8 @@ class Stop:
     progress finishes and is checked, then the summary is printed."""
     def __init__(self):
         self.reason = None
-        self._old = {s: signal.signal(s, self._note) for s in (signal.SIGINT, signal.SIGTERM)}
+        for s in (signal.SIGINT, signal.SIGTERM):  # for the process's life: main() is its whole run
+            signal.signal(s, self._note)
 
     def _note(self, signum, frame):
         if self.reason is not None and signum == signal.SIGINT:
