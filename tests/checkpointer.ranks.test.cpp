@@ -5,7 +5,12 @@
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 
-#include <random>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <stdexcept>
 #include <thread>
 
 #include "checkpointer.support.hpp"
@@ -27,7 +32,20 @@ c10::intrusive_ptr<c10d::ProcessGroupGloo> group(int rank, int port) {
   return c10::make_intrusive<c10d::ProcessGroupGloo>(store, rank, world, options);
 }
 
-int free_port() { return 30000 + static_cast<int>(std::random_device{}() % 20000); }
+// A port nothing uses now (the kernel's choice): a random one sometimes was
+// in use, and rank 0's TCPStore then failed (tools/torture saw it too).
+int free_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t n = sizeof a;
+  const bool ok = fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr*>(&a), n) == 0 &&
+                  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &n) == 0;
+  if (fd >= 0) ::close(fd);
+  if (!ok) throw std::runtime_error("free_port: no loopback port");
+  return ntohs(a.sin_port);
+}
 
 TEST(CheckpointerRanks, ThreeRanks_RankZeroWritesAndEveryRankResumesItsChoice) {
   TempDir d;

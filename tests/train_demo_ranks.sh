@@ -7,7 +7,9 @@ set -uo pipefail
 demo="$1"
 tmp=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$tmp"' EXIT
-port=$((29600 + RANDOM % 300))
+# a port nothing uses now (the kernel's choice), not a random one that may be
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+port=$(free_port)
 hook='{"interval": 1, "max_keep_ckpts": 2, "save_best": "acc"}'
 for r in 0 1 2; do
   timeout 300 "$demo" --work-dir "$tmp/rank$r" --epochs 3 --hook "$hook" --rank $r --world-size 3 \
@@ -28,7 +30,7 @@ done
 # X5 with ranks: SIGTERM reaches rank 1 only; the ranks agree at the next
 # hook call, rank 0 writes the preemption save, and every rank ends by the
 # signal (exit status 143), none left waiting in a collective.
-port=$((port + 300))
+port=$(free_port)
 for r in 0 1; do
   extra=(); [ $r -eq 1 ] && extra=(--sigterm-at-iter 37)
   timeout 300 "$demo" --work-dir "$tmp/pre$r" --epochs 3 --hook "$hook" --profile ckpt --rank $r --world-size 2 \
