@@ -8,6 +8,7 @@ demo="$1"
 tmp=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$tmp"' EXIT
 # a port nothing uses now (the kernel's choice), not a random one that may be
+# in use (rank 0's store then fails to listen); tools/torturelib has the same
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 port=$(free_port)
 hook='{"interval": 1, "max_keep_ckpts": 2, "save_best": "acc"}'
